@@ -1,0 +1,11 @@
+"""The Click commands, one module per job. Each command parses options, calls one library function, prints."""
+
+from __future__ import annotations
+
+import click
+
+from . import site
+
+COMMANDS: list[click.Command] = [
+    *site.COMMANDS,
+]

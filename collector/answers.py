@@ -1,0 +1,267 @@
+"""From an HTTP request to a stored-response record: body decoding, the frozen request format, validation
+against the definition version the page was built from, response ids and double taps.
+
+The request format (frozen here; later features fill these fields, they never change them):
+
+| field     | form / JSON            | meaning                                                               |
+|-----------|------------------------|-----------------------------------------------------------------------|
+| id        | 8-64 of [A-Za-z0-9_-]  | the page script's response id; absent without JavaScript               |
+| v         | definition version     | required: the page's build; every published version is kept           |
+| lang      | language code          | the page's language (default: the survey's first language)            |
+| src       | card, sign, receipt …  | where the customer found the link (script only)                       |
+| device    | 8-64 of [A-Za-z0-9_-]  | random token from the page's localStorage (fair recognition)          |
+| location  | location id            | required                                                              |
+| wow       | yes / no               | did anyone exceed your expectations (may be skipped)                  |
+| staff     | staff id or "_"        | who helped ("_": I didn't catch their name)                           |
+| what      | text                   | what they did                                                         |
+| people, process, product | 1-5     | ratings, each may be skipped                                          |
+| promises  | promise ids            | repeated form field, or a JSON list                                   |
+| comment   | text                   |                                                                       |
+| contact   | text                   | kept only together with consent                                       |
+| consent   | yes                    |                                                                       |
+| website   | must stay empty        | honeypot: bots fill it; answered as success and not stored            |
+
+Empty strings mean "not answered" (a form sends every text field). Unknown fields are rejected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl
+from zoneinfo import ZoneInfo
+
+from . import tally
+from .store import Record
+from .survey import RATING_SCALE, RATINGS, Definition
+
+MAX_BODY_BYTES = 16 * 1024
+TEXT_LIMITS = {"what": 500, "comment": 1000, "contact": 200}
+SOURCES = ("card", "sign", "receipt", "table", "email", "web")
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+HONEYPOT = "website"
+FIELDS = frozenset(
+    {"id", "v", "lang", "src", "device", "location", "wow", "staff", "what", "comment", "contact", "consent"}
+    | set(RATINGS)
+    | {"promises", HONEYPOT}
+)
+FORM = "application/x-www-form-urlencoded"
+JSON_TYPES = ("application/json", "text/plain")
+DOUBLE_TAP_WINDOW_SECONDS = 10
+
+
+class InvalidResponse(Exception):
+    """A request no honest page can make: 4xx, naming the field. Nothing is stored."""
+
+    def __init__(self, field: str | None, message: str, status: int = 400):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+        self.status = status
+
+    def to_json(self) -> dict[str, Any]:
+        return {"error": self.message, "field": self.field}
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """A decoded request body: its fields, and whether it came from the no-JavaScript form."""
+
+    fields: dict[str, Any]
+    is_form: bool
+    raw: bytes
+
+
+def media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def decode(body: bytes | None, content_type: str | None) -> Submission:
+    """Decode a body by content type. Oversized bodies must be refused (413) before this is called."""
+    body = body or b""
+    kind = media_type(content_type)
+    if len(body) > MAX_BODY_BYTES:
+        raise InvalidResponse(None, f"the body is larger than {MAX_BODY_BYTES} bytes", 413)
+    if kind == FORM:
+        try:
+            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+        except UnicodeDecodeError:
+            raise InvalidResponse(None, "the form body is not UTF-8") from None
+        fields: dict[str, Any] = {}
+        for key, value in pairs:
+            if key == "promises":
+                fields.setdefault("promises", []).append(value)
+            elif key in fields:
+                raise InvalidResponse(key, f"{key} is given more than once")
+            else:
+                fields[key] = value
+        return Submission(fields, True, body)
+    if kind in JSON_TYPES:
+        try:
+            data = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise InvalidResponse(None, "the body is not a JSON object") from None
+        if not isinstance(data, dict):
+            raise InvalidResponse(None, "the body is not a JSON object")
+        return Submission(data, False, body)
+    raise InvalidResponse(None, f"content type must be {FORM}, application/json or text/plain", 415)
+
+
+def is_honeypot(fields: dict[str, Any]) -> bool:
+    value = fields.get(HONEYPOT)
+    return bool(value) if not isinstance(value, str) else bool(value.strip())
+
+
+def requested_version(fields: dict[str, Any]) -> str:
+    v = fields.get("v")
+    if not isinstance(v, str) or not re.match(r"^[0-9a-f]{6,64}$", v):
+        raise InvalidResponse("v", "v must be the survey version the page was built from")
+    return v
+
+
+def validate(fields: dict[str, Any], definition: Definition) -> dict[str, Any]:
+    """Check every field against the definition; return the answer fields of the stored response."""
+    unknown = sorted(set(fields) - FIELDS)
+    if unknown:
+        raise InvalidResponse(unknown[0], f"{unknown[0]} is not a field of this survey")
+    location = _text(fields, "location", 40)
+    if location not in definition.location_ids():
+        raise InvalidResponse("location", "location is not a location of this survey")
+    lang = _text(fields, "lang", 16) or definition.default_language
+    if lang not in definition.languages:
+        raise InvalidResponse("lang", f"lang must be one of {', '.join(definition.languages)}")
+    src = _text(fields, "src", 16) or None
+    if src is not None and src not in SOURCES:
+        raise InvalidResponse("src", f"src must be one of {', '.join(SOURCES)}")
+    wow = _text(fields, "wow", 3) or None
+    if wow not in (None, "yes", "no"):
+        raise InvalidResponse("wow", "wow must be yes or no")
+    staff = _text(fields, "staff", 40) or None
+    if staff is not None and staff != tally.UNNAMED_STAFF and staff not in definition.staff_ids_at(location):
+        raise InvalidResponse("staff", "staff is not a member of staff at this location")
+    texts = {name: _text(fields, name, limit) for name, limit in TEXT_LIMITS.items()}
+    consent = _consent(fields.get("consent"))
+    ratings = {name: _rating(fields.get(name), name) for name in RATINGS}
+    promises = _promises(fields.get("promises"), definition)
+    for name in ("id", "device"):
+        value = fields.get(name)
+        if value not in (None, "") and (not isinstance(value, str) or not TOKEN.match(value)):
+            raise InvalidResponse(name, f"{name} must be 8 to 64 letters, digits, '-' or '_'")
+    keep_contact = bool(texts["contact"]) and consent
+    return {
+        "location": location,
+        "lang": lang,
+        "src": src,
+        "wow": wow,
+        "staff": staff,
+        "what": texts["what"] or None,
+        **ratings,
+        "promises": promises,
+        "comment": texts["comment"] or None,
+        "contact": texts["contact"] if keep_contact else None,
+        "has_story": wow == "yes" and bool(texts["what"]),
+        "has_comment": bool(texts["comment"]),
+        "followup": keep_contact,
+        "flagged": False,
+        "done_at": None,
+        "note": None,
+        "redacted_at": None,
+    }
+
+
+def contact_dropped(fields: dict[str, Any]) -> bool:
+    """A contact given without consent is not stored; the thank-you page says so."""
+    contact = fields.get("contact")
+    return isinstance(contact, str) and bool(contact.strip()) and not _consent(fields.get("consent"))
+
+
+def record(
+    submission: Submission,
+    definition: Definition,
+    received_at: datetime,
+    client: str,
+    user_agent: str,
+) -> Record:
+    """Validate a submission and build the record to store: id, day, shard and tally increments."""
+    answer = validate(submission.fields, definition)
+    aliases: tuple[str, ...] = ()
+    response_id = submission.fields.get("id") or None
+    if response_id is None:
+        response_id, aliases = double_tap_ids(definition.survey, submission.raw, client, user_agent, received_at)
+    response = {
+        "id": response_id,
+        "survey": definition.survey,
+        "version": definition.version,
+        "received_at": received_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "day": received_at.astimezone(ZoneInfo(definition.time_zone)).strftime("%Y-%m-%d"),
+        "shard": tally.shard_of(response_id, definition.shards),
+        **answer,
+    }
+    return Record(response=response, increments=tally.increments(response), aliases=aliases)
+
+
+def double_tap_ids(
+    survey: str, body: bytes, client: str, user_agent: str, received_at: datetime
+) -> tuple[str, tuple[str, ...]]:
+    """The server-made id of a no-JavaScript post: a hash of survey + body + client address + User-Agent +
+    the 10-second window, and the previous window's id as an alias, so a double tap that straddles a window
+    boundary is still stored once. The client address only ever enters this hash; it is never stored."""
+    window = int(received_at.timestamp()) // DOUBLE_TAP_WINDOW_SECONDS
+
+    def make(w: int) -> str:
+        digest = hashlib.sha256(b"\0".join([survey.encode(), body, client.encode(), user_agent.encode(), b"%d" % w]))
+        return "f-" + digest.hexdigest()[:32]
+
+    return make(window), (make(window - 1),)
+
+
+def _text(fields: dict[str, Any], name: str, limit: int) -> str:
+    value = fields.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidResponse(name, f"{name} must be text")
+    value = value.strip()
+    if len(value) > limit:
+        raise InvalidResponse(name, f"{name} is longer than {limit} characters")
+    if "\x00" in value:
+        raise InvalidResponse(name, f"{name} contains a NUL character")
+    return value
+
+
+def _rating(value: Any, name: str) -> int | None:
+    if value in (None, ""):
+        return None
+    low, high = RATING_SCALE
+    if isinstance(value, str) and value.isdigit() and len(value) == 1:
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidResponse(name, f"{name} must be a whole number from {low} to {high}")
+    return value
+
+
+def _consent(value: Any) -> bool:
+    if value in (None, "", False):
+        return False
+    if value in (True, "yes", "on", "true"):
+        return True
+    raise InvalidResponse("consent", "consent must be yes")
+
+
+def _promises(value: Any, definition: Definition) -> list[str]:
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
+        raise InvalidResponse("promises", "promises must be a list of promise ids")
+    known = definition.promise_ids()
+    chosen = [p for p in dict.fromkeys(value) if p]
+    for p in chosen:
+        if p not in known:
+            raise InvalidResponse("promises", "promises names a promise this survey does not have")
+    return sorted(chosen)

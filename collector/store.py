@@ -1,0 +1,143 @@
+"""The Store contract that both engines (SQLite, DynamoDB) keep, the records they exchange, and their errors.
+
+Invariants (DESIGN.md "Storage"): a response id is stored at most once and a repeat is answered as success;
+a response and its tally increments are written in one transaction; reports read tallies, never raw
+responses; tallies are sharded by a hash of the response id and readers add the shards up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+# A stored response is a plain dict (JSON-safe) with these keys; `tally.increments()` reads it.
+RESPONSE_FIELDS = (
+    "id",  # response id: the page's, or the server's hash for a no-JavaScript post
+    "survey",
+    "version",  # definition version the page was built from
+    "received_at",  # server receive time, UTC, ISO 8601 with "Z"
+    "day",  # yyyy-mm-dd of received_at in the survey's time zone
+    "shard",
+    "location",
+    "lang",
+    "src",  # card / sign / receipt …, or None
+    "wow",  # "yes", "no" or None (not answered)
+    "staff",  # staff id, "_" for "I didn't catch their name", or None
+    "what",  # what they did (personal: redacted)
+    "people",
+    "process",
+    "product",  # ratings 1-5 or None
+    "promises",  # list of promise ids
+    "comment",  # personal: redacted
+    "contact",  # personal: redacted; only kept with consent
+    "has_story",  # counted flags that survive redaction
+    "has_comment",
+    "followup",  # contact given with consent: the owner should call back
+    "flagged",  # fair recognition (reserved: always False until that feature lands)
+    "done_at",  # follow-up closed at (UTC ISO) or None
+    "note",  # the owner's note when closing a follow-up
+    "redacted_at",  # when retention removed the personal fields, or None
+)
+PERSONAL_FIELDS = ("what", "comment", "contact", "note")
+
+
+class StoreError(Exception):
+    """The store could not do what was asked (unreachable, throttled past the retries, misconfigured)."""
+
+
+class StoreUnavailable(StoreError):
+    """Retries ran out: the collector answers 503 with Retry-After and the page keeps the answer queued."""
+
+    def __init__(self, message: str, retry_after: int = 5):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One response ready to store, with the counters it adds (computed once, by `tally.increments`)."""
+
+    response: dict[str, Any]
+    increments: dict[str, int]
+    # Other ids whose presence means this response is already stored (a no-JavaScript double tap that
+    # straddles two 10-second windows). Checked in the same transaction as the put.
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def survey(self) -> str:
+        return self.response["survey"]
+
+    @property
+    def id(self) -> str:
+        return self.response["id"]
+
+    @property
+    def shard(self) -> int:
+        return self.response["shard"]
+
+    @property
+    def day(self) -> str:
+        return self.response["day"]
+
+    @property
+    def location(self) -> str:
+        return self.response["location"]
+
+
+@dataclass(frozen=True, slots=True)
+class TallyRow:
+    """The counters of one day at one location, already summed over shards."""
+
+    day: str
+    location: str
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+class Store(Protocol):
+    # --- survey definitions (every published version is kept) ---
+    def publish(self, definition: dict[str, Any]) -> bool:
+        """Store a compiled definition under (survey, version) and make it the latest.
+        Returns False when that version was already published (nothing changes)."""
+
+    def definition(self, survey: str, version: str | None = None) -> dict[str, Any] | None:
+        """The compiled definition of that version, or the latest published when version is None."""
+
+    # --- the write path ---
+    def put(self, record: Record) -> bool:
+        """Store the response and add its increments in ONE transaction. True: stored now. False: that id
+        (or one of its aliases) was already stored; nothing changed. Raises StoreUnavailable after retries."""
+
+    # --- reading (reports read tallies; raw responses only for export, verify, stories, follow-ups) ---
+    def tallies(self, survey: str, since: str, until: str, location: str | None = None) -> list[TallyRow]:
+        """Tally rows for days since..until inclusive (yyyy-mm-dd), summed over shards, sorted by
+        (day, location). Cost: days x locations x shards items, whatever the number of responses."""
+
+    def responses(self, survey: str, since: str, until: str) -> Iterator[dict[str, Any]]:
+        """Raw responses received on days since..until, in (day, received_at, id) order, streamed."""
+
+    def get(self, survey: str, response_id: str) -> dict[str, Any] | None: ...
+
+    def stories(self, survey: str, staff: str, limit: int) -> list[dict[str, Any]]:
+        """The latest `limit` responses recognising `staff` with a story (newest first)."""
+
+    def followups(self, survey: str, include_done: bool = False) -> list[dict[str, Any]]:
+        """Responses whose customer asked to be contacted, newest first; open ones only by default."""
+
+    # --- changes the owner makes ---
+    def close_followup(self, survey: str, response_id: str, done_at: str, note: str | None) -> bool:
+        """Mark a follow-up done (adds `followups_done` to its day's tally in the same transaction)."""
+
+    def delete(self, survey: str, response_id: str) -> bool:
+        """Remove a response and subtract its increments in one transaction. False if it did not exist."""
+
+    def redact(self, survey: str, before_day: str, redacted_at: str) -> int:
+        """Remove the personal fields of responses received before that day; counts stay. Returns how many."""
+
+    def replace_tallies(
+        self, survey: str, since: str, until: str, counts: dict[tuple[str, str, int], dict[str, int]]
+    ) -> None:
+        """Replace every tally item of days since..until with `counts`, keyed (day, location, shard): the
+        recount from raw responses that `wowcard verify --repair` writes back."""
+
+    def close(self) -> None: ...

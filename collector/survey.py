@@ -1,0 +1,457 @@
+"""The survey definition: the owner's `survey.toml` parsed into a typed model, and compiled to the public
+JSON definition (with a content version) that the collector validates answers against.
+
+Standard library only: the Lambda imports this module too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?$")
+# Path segments the site layout uses next to location ids (DESIGN.md "Requests, versions and URLs").
+RESERVED_LOCATION_IDS = frozenset({"thanks", "error", "api", "cards", "s", "survey.json"})
+RATINGS = ("people", "process", "product")
+QUESTIONS = ("who", "what", "ratings", "promises", "comment", "contact")
+RATING_SCALE = (1, 5)
+DEFAULT_STORE = "sqlite:.wowcard/responses.db"
+DEFAULT_LANGUAGES = ("en",)
+DEFAULT_TITLE = "Did anyone exceed your expectations today?"
+DEFAULT_THANK_YOU = "Thank you! We read every answer."
+
+
+class SurveyError(Exception):
+    """A survey definition the owner must fix: which file, which field, what is wrong."""
+
+    def __init__(self, path: str, message: str, file: str | Path | None = None):
+        self.path = path
+        self.message = message
+        self.file = str(file) if file is not None else None
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f"{self.file}: " if self.file else ""
+        field_path = f"{self.path}: " if self.path else ""
+        return f"{where}{field_path}{self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Brand:
+    name: str
+    primary: str
+    background: str = "#ffffff"
+    tagline: str = ""
+    logo: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Staff:
+    id: str
+    name: str
+    locations: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Promise:
+    id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Questions:
+    who: bool = True
+    what: bool = True
+    ratings: bool = True
+    promises: bool = True
+    comment: bool = True
+    contact: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Survey:
+    """Everything `survey.toml` says. Paths are absolute, resolved against the survey file's folder."""
+
+    id: str
+    brand: Brand
+    locations: tuple[Location, ...]
+    staff: tuple[Staff, ...] = ()
+    promises: tuple[Promise, ...] = ()
+    questions: Questions = field(default_factory=Questions)
+    title: str = DEFAULT_TITLE
+    thank_you: str = DEFAULT_THANK_YOU
+    time_zone: str = "UTC"
+    languages: tuple[str, ...] = DEFAULT_LANGUAGES
+    site_url: str | None = None
+    store: str = DEFAULT_STORE
+    retention_days: int = 365
+    shards: int = 4
+    output: Path = Path("build")
+    source: Path | None = None
+
+    @property
+    def folder(self) -> Path:
+        return self.source.parent if self.source else Path.cwd()
+
+    def location(self, location_id: str) -> Location:
+        return next(loc for loc in self.locations if loc.id == location_id)
+
+    def staff_at(self, location_id: str) -> tuple[Staff, ...]:
+        return tuple(s for s in self.staff if location_id in s.locations)
+
+    def definition(self) -> Definition:
+        return Definition.compile(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    """The compiled, public definition: what the collector needs to validate an answer and reports need to
+    name things. No secrets and no owner paths. `version` is a hash of the content, so the same survey.toml
+    always compiles to the same version and every change gets a new one."""
+
+    survey: str
+    version: str
+    time_zone: str
+    shards: int
+    languages: tuple[str, ...]
+    questions: Questions
+    locations: tuple[Location, ...]
+    staff: tuple[Staff, ...]
+    promises: tuple[Promise, ...]
+    retention_days: int
+    site_url: str | None
+
+    @classmethod
+    def compile(cls, survey: Survey) -> Definition:
+        unversioned = cls(
+            survey=survey.id,
+            version="",
+            time_zone=survey.time_zone,
+            shards=survey.shards,
+            languages=survey.languages,
+            questions=survey.questions,
+            locations=survey.locations,
+            staff=survey.staff,
+            promises=survey.promises,
+            retention_days=survey.retention_days,
+            site_url=survey.site_url,
+        )
+        body = unversioned.to_json()
+        del body["version"]
+        canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return replace(unversioned, version=hashlib.sha256(canonical.encode()).hexdigest()[:12])
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Definition:
+        return cls(
+            survey=data["survey"],
+            version=data["version"],
+            time_zone=data["time_zone"],
+            shards=int(data["shards"]),
+            languages=tuple(data["languages"]),
+            questions=Questions(**data["questions"]),
+            locations=tuple(Location(**loc) for loc in data["locations"]),
+            staff=tuple(Staff(s["id"], s["name"], tuple(s["locations"])) for s in data["staff"]),
+            promises=tuple(Promise(**p) for p in data["promises"]),
+            retention_days=int(data["retention_days"]),
+            site_url=data.get("site_url"),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "survey": self.survey,
+            "version": self.version,
+            "time_zone": self.time_zone,
+            "shards": self.shards,
+            "languages": list(self.languages),
+            "questions": {q: getattr(self.questions, q) for q in QUESTIONS},
+            "locations": [{"id": loc.id, "name": loc.name} for loc in self.locations],
+            "staff": [{"id": s.id, "name": s.name, "locations": list(s.locations)} for s in self.staff],
+            "promises": [{"id": p.id, "text": p.text} for p in self.promises],
+            "retention_days": self.retention_days,
+            "site_url": self.site_url,
+        }
+
+    def dumps(self) -> str:
+        """Canonical JSON: sorted keys, no whitespace variance, so builds are byte-identical."""
+        return json.dumps(self.to_json(), sort_keys=True, ensure_ascii=False, indent=1) + "\n"
+
+    @property
+    def default_language(self) -> str:
+        return self.languages[0]
+
+    def location_ids(self) -> frozenset[str]:
+        return frozenset(loc.id for loc in self.locations)
+
+    def staff_ids_at(self, location_id: str) -> frozenset[str]:
+        return frozenset(s.id for s in self.staff if location_id in s.locations)
+
+    def promise_ids(self) -> frozenset[str]:
+        return frozenset(p.id for p in self.promises)
+
+
+# --- parsing ---------------------------------------------------------------------------------------------
+
+
+def load(path: str | Path) -> Survey:
+    """Read and validate a survey.toml; every problem is a SurveyError naming the file and field."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise SurveyError("", "no such file (run `wowcard init` to create one)", path) from None
+    except OSError as exc:
+        raise SurveyError("", f"cannot read: {exc.strerror}", path) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise SurveyError("", "is not UTF-8 text", path) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SurveyError("", f"is not valid TOML: {exc}", path) from None
+    try:
+        return parse(data, folder=path.resolve().parent, source=path.resolve())
+    except SurveyError as exc:
+        raise SurveyError(exc.path, exc.message, path) from None
+
+
+def parse(data: dict[str, Any], folder: Path | None = None, source: Path | None = None) -> Survey:
+    """Validate an already-decoded TOML document."""
+    folder = folder or Path.cwd()
+    top = _Table(data, "")
+    survey_id = top.slug("id")
+    brand = _brand(top.table("brand", required=True), folder)
+    languages = tuple(top.list_of("languages", str, default=list(DEFAULT_LANGUAGES), non_empty=True))
+    for i, lang in enumerate(languages):
+        if not LANGUAGE.match(lang):
+            raise SurveyError(f"languages[{i}]", f'"{lang}" is not a language code such as "en" or "pt-BR"')
+    _no_duplicates(languages, "languages", lambda x: x)
+    locations = tuple(_location(t) for t in top.tables("locations", required=True))
+    _no_duplicates(locations, "locations", lambda x: x.id)
+    known_locations = [loc.id for loc in locations]
+    staff = tuple(_staff(t, known_locations) for t in top.tables("staff"))
+    _no_duplicates(staff, "staff", lambda x: x.id)
+    promises = tuple(Promise(t.slug("id"), t.text("text", 200)) for t in top.tables("promises"))
+    _no_duplicates(promises, "promises", lambda x: x.id)
+    questions = _questions(top.table("questions"))
+    store_table = top.table("store")
+    store = store_table.string("url", default=DEFAULT_STORE)
+    if not re.match(r"^(sqlite:.+|dynamodb:[A-Za-z0-9_.-]{3,255})$", store):
+        raise SurveyError("store.url", f'"{store}" is not a store; use "sqlite:PATH" or "dynamodb:TABLE"')
+    store_table.done()
+    time_zone = top.string("time_zone", default="UTC")
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SurveyError("time_zone", f'"{time_zone}" is not an IANA time zone such as "Europe/London"') from None
+    site_url = top.string("site_url", default=None)
+    if site_url is not None:
+        if not re.match(r"^https?://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~/-]*)?$", site_url):
+            raise SurveyError("site_url", f'"{site_url}" is not a URL such as "https://survey.example.com"')
+        site_url = site_url.rstrip("/")
+    survey = Survey(
+        id=survey_id,
+        brand=brand,
+        locations=locations,
+        staff=staff,
+        promises=promises,
+        questions=questions,
+        title=top.text("title", 120, default=DEFAULT_TITLE),
+        thank_you=top.text("thank_you", 400, default=DEFAULT_THANK_YOU),
+        time_zone=time_zone,
+        languages=languages,
+        site_url=site_url,
+        store=store,
+        retention_days=top.integer("retention_days", 1, 3650, default=365),
+        shards=top.integer("shards", 1, 64, default=4),
+        output=folder / top.string("output", default="build"),
+        source=source,
+    )
+    top.done()
+    return survey
+
+
+def _brand(t: _Table, folder: Path) -> Brand:
+    logo = t.string("logo", default=None)
+    logo_path = None
+    if logo is not None:
+        logo_path = folder / logo
+        if logo_path.suffix.lower() != ".svg":
+            raise SurveyError("brand.logo", f'"{logo}" is not an SVG file; the page inlines the logo as SVG')
+        if not logo_path.is_file():
+            raise SurveyError("brand.logo", f'"{logo}" does not exist (looked in {folder})')
+    brand = Brand(
+        name=t.text("name", 80),
+        primary=t.colour("primary"),
+        background=t.colour("background", default="#ffffff"),
+        tagline=t.text("tagline", 120, default=""),
+        logo=logo_path,
+    )
+    t.done()
+    return brand
+
+
+def _location(t: _Table) -> Location:
+    loc = Location(t.slug("id"), t.text("name", 80))
+    if loc.id in RESERVED_LOCATION_IDS:
+        raise SurveyError(f"{t.path}.id", f'"{loc.id}" is reserved by the site layout; choose another id')
+    t.done()
+    return loc
+
+
+def _staff(t: _Table, known_locations: list[str]) -> Staff:
+    if "location" in t.data and "locations" in t.data:
+        raise SurveyError(t.path, 'give either "location" or "locations", not both')
+    if "location" in t.data:
+        where, locations = f"{t.path}.location", [t.string("location")]
+    else:
+        where, locations = f"{t.path}.locations", t.list_of("locations", str, non_empty=True)
+    for i, loc in enumerate(locations):
+        if loc not in known_locations:
+            path = where if "location" in t.data else f"{where}[{i}]"
+            raise SurveyError(path, f'unknown location "{loc}"; known: {", ".join(known_locations)}')
+    staff = Staff(t.slug("id"), t.text("name", 60), tuple(dict.fromkeys(locations)))
+    t.done()
+    return staff
+
+
+def _questions(t: _Table) -> Questions:
+    questions = Questions(**{q: t.boolean(q, default=True) for q in QUESTIONS})
+    t.done()
+    return questions
+
+
+def _no_duplicates(items: Iterable[Any], path: str, key: Callable[[Any], str]) -> None:
+    seen: dict[str, int] = {}
+    for i, item in enumerate(items):
+        k = key(item)
+        if k in seen:
+            raise SurveyError(f"{path}[{i}]", f'duplicate id "{k}" (first used at {path}[{seen[k]}])')
+        seen[k] = i
+
+
+_MISSING = object()
+
+
+class _Table:
+    """One TOML table being read: typed getters that raise SurveyError with the field path, and `done()`
+    that rejects any key nobody asked for (typos must not pass silently)."""
+
+    def __init__(self, data: Any, path: str):
+        if not isinstance(data, dict):
+            raise SurveyError(path, f"must be a table, not {_type_name(data)}")
+        self.data = data
+        self.path = path
+        self.seen: set[str] = set()
+
+    def _where(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def _get(self, key: str, default: Any) -> Any:
+        self.seen.add(key)
+        if key in self.data:
+            return self.data[key]
+        if default is _MISSING:
+            raise SurveyError(self._where(key), "is required")
+        return default
+
+    def string(self, key: str, default: Any = _MISSING) -> Any:
+        value = self._get(key, default)
+        if value is not default and not isinstance(value, str):
+            raise SurveyError(self._where(key), f"must be a string, not {_type_name(value)}")
+        return value
+
+    def text(self, key: str, max_length: int, default: Any = _MISSING) -> str:
+        value = self.string(key, default)
+        if value is default:
+            return value
+        value = " ".join(value.split())
+        if not value:
+            raise SurveyError(self._where(key), "must not be empty")
+        if len(value) > max_length:
+            raise SurveyError(self._where(key), f"is {len(value)} characters; at most {max_length} are allowed")
+        return value
+
+    def slug(self, key: str) -> str:
+        value = self.string(key)
+        if not SLUG.match(value):
+            raise SurveyError(
+                self._where(key),
+                f'"{value}" is not a URL-safe id: use 1-40 lowercase letters, digits and inner hyphens',
+            )
+        return value
+
+    def colour(self, key: str, default: Any = _MISSING) -> str:
+        value = self.string(key, default)
+        if not HEX_COLOUR.match(value):
+            raise SurveyError(self._where(key), f'"{value}" is not a colour such as "#0b5d6b"')
+        return value.lower()
+
+    def boolean(self, key: str, default: Any = _MISSING) -> bool:
+        value = self._get(key, default)
+        if not isinstance(value, bool):
+            raise SurveyError(self._where(key), f"must be true or false, not {_type_name(value)}")
+        return value
+
+    def integer(self, key: str, low: int, high: int, default: Any = _MISSING) -> int:
+        value = self._get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise SurveyError(self._where(key), f"must be a whole number, not {_type_name(value)}")
+        if not low <= value <= high:
+            raise SurveyError(self._where(key), f"is {value}; allowed: {low} to {high}")
+        return value
+
+    def list_of(self, key: str, kind: type, default: Any = _MISSING, non_empty: bool = False) -> list[Any]:
+        value = self._get(key, default)
+        if not isinstance(value, list):
+            raise SurveyError(self._where(key), f"must be a list, not {_type_name(value)}")
+        if non_empty and not value:
+            raise SurveyError(self._where(key), "must not be empty")
+        for i, item in enumerate(value):
+            if not isinstance(item, kind):
+                raise SurveyError(f"{self._where(key)}[{i}]", f"must be a {kind.__name__}, not {_type_name(item)}")
+        return value
+
+    def table(self, key: str, required: bool = False) -> _Table:
+        value = self._get(key, _MISSING if required else {})
+        return _Table(value, self._where(key))
+
+    def tables(self, key: str, required: bool = False) -> list[_Table]:
+        value = self._get(key, _MISSING if required else [])
+        where = self._where(key)
+        if not isinstance(value, list):
+            raise SurveyError(where, f"must be an array of tables ([[{key}]]), not {_type_name(value)}")
+        if required and not value:
+            raise SurveyError(where, f"needs at least one [[{key}]] table")
+        return [_Table(item, f"{where}[{i}]") for i, item in enumerate(value)]
+
+    def done(self) -> None:
+        unknown = sorted(set(self.data) - self.seen)
+        if unknown:
+            allowed = ", ".join(sorted(self.seen))
+            raise SurveyError(self._where(unknown[0]), f"is not a known field; allowed here: {allowed}")
+
+
+def _type_name(value: Any) -> str:
+    return {
+        bool: "true/false",
+        int: "a number",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
