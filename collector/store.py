@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 # A stored response is a plain dict (JSON-safe) with these keys; `tally.increments()` reads it.
@@ -141,3 +142,30 @@ class Store(Protocol):
         recount from raw responses that `wowcard verify --repair` writes back."""
 
     def close(self) -> None: ...
+
+
+def open_store(
+    url: str,
+    folder: str | Path | None = None,
+    *,
+    region: str | None = None,
+    endpoint_url: str | None = None,
+    profile: str | None = None,
+) -> Store:
+    """The store a `[store]` URL names: "sqlite:PATH" (PATH relative to `folder`, default the working
+    directory) or "dynamodb:TABLE" (region, endpoint and profile as boto3 takes them). Engines are imported
+    here, so the Lambda never loads SQLite code nor `wowcard serve` boto3. Nothing is opened yet: the SQLite
+    file (and its folder) is created, or the DynamoDB client made, on first use."""
+    kind, _, where = url.partition(":")
+    if kind == "sqlite" and where and where != ":memory:":
+        from .store_sqlite import SqliteStore
+
+        path = Path(where).expanduser()
+        if not path.is_absolute():
+            path = Path(folder if folder is not None else Path.cwd()) / path
+        return SqliteStore(path)
+    if kind == "dynamodb" and where:
+        from .store_dynamodb import DynamoStore
+
+        return DynamoStore(where, region=region, endpoint_url=endpoint_url, profile=profile)
+    raise StoreError(f'"{url}" is not a store: use "sqlite:PATH" (a file) or "dynamodb:TABLE"')
