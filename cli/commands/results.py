@@ -1,0 +1,377 @@
+"""`wowcard results`, `export`, `followups`, `verify`, `delete` and `redact`: what the owner comes back for.
+
+Thin commands: parse options, open the store (`store_select`), call one library function (`report`,
+`report_formats`, `export`), print. Reports read tallies; only export, verify, stories and follow-ups read
+responses.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+
+from .. import report as report_math
+from ..options import InputError, load_survey, survey_option
+from ..store_select import StoreChoice, opened_store, store_options
+
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class DateParam(click.ParamType):
+    """A day as YYYY-MM-DD; anything else is a usage error naming the option (exit 2)."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            if not ISO_DATE.match(value):
+                raise ValueError
+            return date.fromisoformat(value)
+        except ValueError:
+            self.fail(f'"{value}" is not a date written YYYY-MM-DD, such as 2025-03-31', param, ctx)
+
+
+DATE = DateParam()
+
+
+def period_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option(
+        "--until",
+        type=DATE,
+        default=None,
+        help="Last day, inclusive (default: today in the survey's time zone).",
+    )(func)
+    return click.option(
+        "--since",
+        type=DATE,
+        default=None,
+        help=f"First day, inclusive (default: the Monday {report_math.DEFAULT_WEEKS - 1} ISO "
+        "weeks before this week's).",
+    )(func)
+
+
+def period_of(since: date | None, until: date | None, time_zone: str) -> report_math.Period:
+    """The days a command covers: the last 8 ISO weeks up to today unless --since/--until say otherwise."""
+    default = report_math.default_period(time_zone)
+    until = until or default.until
+    if since is None:
+        since = report_math.week_start(until) - timedelta(weeks=report_math.DEFAULT_WEEKS - 1)
+    if since > until:
+        raise InputError(f"--since {since} is after --until {until}")
+    return report_math.Period(since, until)
+
+
+@contextmanager
+def output_stream(path: Path | None, *, newline: str | None = None) -> Iterator[TextIO]:
+    """The --output file (UTF-8), or stdout."""
+    if path is None:
+        yield sys.stdout
+        return
+    try:
+        handle = path.open("w", encoding="utf-8", newline=newline)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path}: {exc.strerror}") from None
+    with handle:
+        yield handle
+
+
+def _location_option(survey_locations: list[str], location: str | None) -> None:
+    if location is not None and location not in survey_locations:
+        raise InputError(f'--location: unknown location "{location}"; known: {", ".join(survey_locations)}')
+
+
+# --- results ----------------------------------------------------------------------------------------------
+
+
+@click.command()
+@survey_option
+@store_options
+@period_options
+@click.option("--location", default=None, metavar="ID", help="Only this location.")
+@click.option(
+    "--by",
+    type=click.Choice(report_math.BY_CHOICES),
+    default=None,
+    help="Also cut the numbers by this dimension (a `groups` list in JSON).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv", "md", "html"]),
+    default="table",
+    show_default=True,
+    help="table for the terminal, json for programs, csv for a spreadsheet, "
+    "md for a chat, html for one printable file with charts.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to this file instead of stdout.",
+)
+@click.option(
+    "--include-flagged",
+    is_flag=True,
+    help="Count recognitions the fairness rules flagged on the leaderboard.",
+)
+def results(
+    survey_path: Path,
+    store_choice: StoreChoice,
+    since: date | None,
+    until: date | None,
+    location: str | None,
+    by: str | None,
+    fmt: str,
+    output: Path | None,
+    include_flagged: bool,
+) -> None:
+    """Report responses, wow rate, the recognition leaderboard, ratings, promises, follow-ups, stories and
+    the week-over-week trend against the rule of 1 %. Reads tallies, not raw responses."""
+    from .. import report_formats
+
+    survey = load_survey(survey_path)
+    definition = survey.definition()
+    _location_option([loc.id for loc in survey.locations], location)
+    period = period_of(since, until, survey.time_zone)
+    with opened_store(survey, store_choice) as store:
+        report = report_math.gather(
+            store, definition, period, location=location, by=by, include_flagged=include_flagged
+        )
+    if fmt == "table" and output is None:
+        color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        width = shutil.get_terminal_size((report_formats.TABLE_WIDTH, 24)).columns if color else None
+        text = report_formats.render(report, fmt, color=color, width=width or report_formats.TABLE_WIDTH)
+    else:
+        text = report_formats.render(report, fmt)
+    with output_stream(output) as out:
+        out.write(text)
+    if output is not None:
+        click.echo(f"wrote {output}", err=True)
+
+
+# --- export -----------------------------------------------------------------------------------------------
+
+
+@click.command()
+@survey_option
+@store_options
+@period_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "jsonl"]),
+    default="csv",
+    show_default=True,
+    help="csv for a spreadsheet (formulas defused), jsonl (JSON Lines) for programs.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to this file instead of stdout.",
+)
+def export(
+    survey_path: Path,
+    store_choice: StoreChoice,
+    since: date | None,
+    until: date | None,
+    fmt: str,
+    output: Path | None,
+) -> None:
+    """Export raw responses received in a date range, streamed, one row per response."""
+    from .. import export as exporter
+
+    survey = load_survey(survey_path)
+    period = period_of(since, until, survey.time_zone)
+    with opened_store(survey, store_choice) as store, output_stream(output, newline="") as out:
+        rows = store.responses(survey.id, period.since.isoformat(), period.until.isoformat())
+        count = exporter.export(rows, out, fmt)
+    where = f" to {output}" if output else ""
+    click.echo(f"exported {count} responses ({period.since} to {period.until}){where}", err=True)
+
+
+# --- follow-ups -------------------------------------------------------------------------------------------
+
+
+@click.group(invoke_without_command=True)
+@survey_option
+@store_options
+@click.option("--all", "include_done", is_flag=True, help="Include follow-ups already done.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_context
+def followups(
+    ctx: click.Context, survey_path: Path, store_choice: StoreChoice, include_done: bool, fmt: str
+) -> None:
+    """Customers who asked to be contacted, with what they said: open ones, newest first."""
+    if ctx.invoked_subcommand is not None:
+        ctx.obj = {"survey_path": survey_path, "store_choice": store_choice}
+        return
+    import json
+
+    survey = load_survey(survey_path)
+    definition = survey.definition()
+    with opened_store(survey, store_choice) as store:
+        rows = store.followups(survey.id, include_done=include_done)
+    items = [followup_json(r, definition) for r in rows]
+    if fmt == "json":
+        click.echo(json.dumps(items, indent=2, ensure_ascii=False, sort_keys=True))
+        return
+    if not items:
+        click.echo("No follow-ups." if include_done else "No open follow-ups.")
+        return
+    click.echo(followups_text(items, survey.time_zone), nl=False)
+
+
+def followup_json(response: dict[str, Any], definition: Any) -> dict[str, Any]:
+    staff = response.get("staff")
+    return {
+        "id": response["id"],
+        "location": response["location"],
+        "location_name": report_math.location_name(definition, response["location"]),
+        "staff": staff,
+        "staff_name": report_math.staff_name(definition, staff) if staff and staff != "_" else None,
+        "wow": response.get("wow"),
+        "what": response.get("what"),
+        "contact": response.get("contact"),
+        "comment": response.get("comment"),
+        "received_at": response["received_at"],
+        "day": response["day"],
+        "done_at": response.get("done_at"),
+        "note": response.get("note"),
+    }
+
+
+def followups_text(items: list[dict[str, Any]], time_zone: str) -> str:
+    """One block per follow-up, newest first: when, where, who, state; then the contact and what they said.
+    Control characters a customer typed are shown as spaces, so a comment cannot drive the terminal."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(time_zone)
+    blocks = []
+    for item in items:
+        received = datetime.fromisoformat(item["received_at"].replace("Z", "+00:00")).astimezone(zone)
+        state = f"done {item['done_at'][:10]}" if item["done_at"] else "open"
+        head = [received.strftime("%Y-%m-%d %H:%M"), item["location_name"], item["staff_name"] or "", state]
+        lines = ["  ·  ".join(_printable(part) for part in head if part) + f"  (id {item['id']})"]
+        lines.append(f"    contact: {_printable(item['contact'] or '(removed by retention)')}")
+        for label, key in (("said", "comment"), ("wow", "what"), ("note", "note")):
+            if item[key]:
+                lines.append(f"    {label}: {_printable(item[key])}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"
+
+
+def _printable(text: str) -> str:
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
+# --- verify -----------------------------------------------------------------------------------------------
+
+
+@click.command()
+@survey_option
+@store_options
+@period_options
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Rewrite the tallies of the range from the raw responses (on DynamoDB item by item: run it while "
+    "no answers arrive for those days).",
+)
+def verify(
+    survey_path: Path, store_choice: StoreChoice, since: date | None, until: date | None, repair: bool
+) -> None:
+    """Recount the tallies from the raw responses and report every difference (exit 1 if any; after a
+    successful --repair, exit 0)."""
+    survey = load_survey(survey_path)
+    period = period_of(since, until, survey.time_zone)
+    first, last = period.since.isoformat(), period.until.isoformat()
+    with opened_store(survey, store_choice) as store:
+        items = report_math.recount(store.responses(survey.id, first, last))
+        recounted = report_math.by_day_and_location(items)
+        diffs = report_math.differences(store.tallies(survey.id, first, last), recounted)
+        responses = sum(c.get("n", 0) for c in recounted.values())
+        what = f"{responses} responses from {first} to {last}"
+        if not diffs:
+            click.echo(f"Tallies agree with the {what}.")
+            return
+        click.echo(f"{len(diffs)} tally counters differ from the recount of the {what}:")
+        click.echo(f"{'day':<10}  {'location':<20}  {'field':<24}  {'tallied':>8}  {'recounted':>9}")
+        for d in diffs:
+            click.echo(f"{d.day:<10}  {d.location:<20}  {d.field:<24}  {d.tallied:>8}  {d.recounted:>9}")
+        if not repair:
+            raise click.ClickException(
+                "the tallies drifted; `wowcard verify --repair` rewrites them from the raw responses"
+            )
+        store.replace_tallies(survey.id, first, last, items)
+        left = report_math.differences(store.tallies(survey.id, first, last), recounted)
+    if left:
+        raise click.ClickException(f"repair wrote the recount but {len(left)} counters still differ")
+    click.echo(f"Repaired: the tallies from {first} to {last} now match the raw responses.")
+
+
+# --- delete and redact ------------------------------------------------------------------------------------
+
+
+@click.command()
+@survey_option
+@store_options
+@click.option("--response", "response_id", required=True, metavar="ID", help="The response to remove.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def delete(survey_path: Path, store_choice: StoreChoice, response_id: str, yes: bool) -> None:
+    """Remove one response and subtract it from the tallies, in one transaction."""
+    survey = load_survey(survey_path)
+    with opened_store(survey, store_choice) as store:
+        response = store.get(survey.id, response_id)
+        if response is None:
+            raise InputError(f'--response: no response "{response_id}" in survey {survey.id}')
+        wow = response.get("wow") or "not answered"
+        click.echo(
+            f"Response {response_id}: received {response['received_at']} at {response['location']}, "
+            f"wow {wow}" + (f", staff {response['staff']}" if response.get("staff") else ""),
+            err=True,
+        )
+        if not yes:
+            click.confirm("Delete it and subtract it from the tallies?", abort=True, err=True)
+        deleted = store.delete(survey.id, response_id)
+    if not deleted:
+        raise click.ClickException(f'response "{response_id}" was already gone')
+    click.echo(f"Deleted response {response_id}; its counts were subtracted from {response['day']}.")
+
+
+@click.command()
+@survey_option
+@store_options
+@click.option(
+    "--before",
+    type=DATE,
+    default=None,
+    help="Redact responses received before this day (default: today minus the survey's retention_days).",
+)
+def redact(survey_path: Path, store_choice: StoreChoice, before: date | None) -> None:
+    """Retention: remove the personal fields (contact, comment, what they did, note) of old responses.
+    Their counts and the tallies stay, so reports and `wowcard verify` do not change."""
+    survey = load_survey(survey_path)
+    if before is None:
+        before = report_math.today_in(survey.time_zone) - timedelta(days=survey.retention_days)
+    redacted_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    with opened_store(survey, store_choice) as store:
+        count = store.redact(survey.id, before.isoformat(), redacted_at)
+    noun = "response" if count == 1 else "responses"
+    click.echo(f"Redacted {count} {noun} received before {before}: personal fields removed, counts kept.")
+
+
+COMMANDS = [results, export, followups, verify, delete, redact]

@@ -1,0 +1,499 @@
+"""Report numbers: what `wowcard results` shows, computed from tally rows and the survey definition.
+
+Pure functions over `TallyRow`s (DESIGN.md invariant 3: a report reads about days x locations x shards tally
+items, whatever the number of responses), plus the recount that `wowcard verify` compares tallies with. The
+one function that touches a store, `gather()`, only calls the Store protocol: tallies for the numbers and
+the small `stories` query for the words a team huddle reads out.
+
+The report is a plain JSON-ready dict whose shape is documented by `report.schema.json`; every output
+format renders that one dict, so the numbers agree across table, JSON, CSV, Markdown and HTML.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .collector import tally
+from .collector.store import Store, TallyRow
+from .collector.survey import RATING_SCALE, RATINGS, Definition
+
+FORMAT_VERSION = 1
+BY_CHOICES = ("day", "week", "month", "location", "staff", "promise", "language", "src")
+DEFAULT_WEEKS = 8
+STORIES_PER_STAFF = 3
+# "The rule of 1 %": a week meets the goal when its wow rate is at least last week's times 1.01.
+GOAL_PERCENT = 1
+RATIO_DIGITS = 4
+
+# Counters whose prefix names a dimension; `--by` over them groups by the part after the colon.
+_PREFIX_OF = {"staff": "staff:", "promise": "promise:", "language": "lang:", "src": "src:"}
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """Days `since`..`until` inclusive, in the survey's time zone."""
+
+    since: date
+    until: date
+
+    def days(self) -> Iterator[date]:
+        day = self.since
+        while day <= self.until:
+            yield day
+            day += timedelta(days=1)
+
+    def to_json(self) -> dict[str, str]:
+        return {"since": self.since.isoformat(), "until": self.until.isoformat()}
+
+
+def today_in(time_zone: str, now: datetime | None = None) -> date:
+    return (now or datetime.now(UTC)).astimezone(ZoneInfo(time_zone)).date()
+
+
+def week_start(day: date) -> date:
+    """The Monday of the ISO week holding `day`."""
+    return day - timedelta(days=day.weekday())
+
+
+def iso_week(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def default_period(time_zone: str, now: datetime | None = None, weeks: int = DEFAULT_WEEKS) -> Period:
+    """The last `weeks` ISO weeks up to today (this week so far included), in the survey's time zone."""
+    today = today_in(time_zone, now)
+    return Period(week_start(today) - timedelta(weeks=weeks - 1), today)
+
+
+def ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, RATIO_DIGITS) if whole else None
+
+
+def wow_rate(counts: Mapping[str, int]) -> float | None:
+    """Of the answers that answered the wow question, the fraction that said yes; None when nobody did."""
+    yes, no = counts.get("wow_yes", 0), counts.get("wow_no", 0)
+    return ratio(yes, yes + no)
+
+
+# --- the report -------------------------------------------------------------------------------------------
+
+
+def build(
+    rows: Iterable[TallyRow],
+    definition: Definition,
+    period: Period,
+    *,
+    location: str | None = None,
+    by: str | None = None,
+    include_flagged: bool = False,
+    items_read: int | None = None,
+) -> dict[str, Any]:
+    """Every number of the report from tally rows (already summed over shards). Stories are attached by
+    `attach_stories` (they come from their own query, not from tallies)."""
+    if by is not None and by not in BY_CHOICES:
+        raise ValueError(f"by must be one of {', '.join(BY_CHOICES)}")
+    given = [r for r in rows if location is None or r.location == location]
+    rows = [r for r in given if period.since.isoformat() <= r.day <= period.until.isoformat()]
+    total = tally.sum_counts(r.counts for r in rows)
+    by_location = _sum_by(rows, lambda r: r.location)
+    staff, unnamed, flagged = _leaderboard(by_location, definition, location, include_flagged)
+    followups = total.get("followups", 0)
+    followups_done = total.get("followups_done", 0)
+    report: dict[str, Any] = {
+        "format_version": FORMAT_VERSION,
+        "survey": definition.survey,
+        "time_zone": definition.time_zone,
+        "period": period.to_json(),
+        "location": _location_json(definition, location) if location else None,
+        "include_flagged": include_flagged,
+        "responses": total.get("n", 0),
+        "wow": {
+            "yes": total.get("wow_yes", 0),
+            "no": total.get("wow_no", 0),
+            "unanswered": total.get("n", 0) - total.get("wow_yes", 0) - total.get("wow_no", 0),
+        },
+        "wow_rate": wow_rate(total),
+        "staff": staff,
+        "unnamed": unnamed,
+        "flagged": flagged,
+        "ratings": {name: _rating(total, name) for name in RATINGS},
+        "promises": _promises(total, definition),
+        "comments": total.get("comments", 0),
+        "stories_told": total.get("stories", 0),
+        "followups": {"requested": followups, "done": followups_done, "open": followups - followups_done},
+        "trend": trend(given, period),
+        "stories": [],
+        "items_read": items_read,
+        "by": by,
+        "groups": groups(rows, definition, period, by, location, include_flagged) if by else [],
+    }
+    return report
+
+
+def _sum_by(rows: Iterable[TallyRow], key: Any) -> dict[str, dict[str, int]]:
+    sums: dict[str, dict[str, int]] = {}
+    for row in rows:
+        tally.add(sums.setdefault(key(row), {}), row.counts)
+    return sums
+
+
+def _location_json(definition: Definition, location_id: str) -> dict[str, str]:
+    return {"id": location_id, "name": location_name(definition, location_id)}
+
+
+def location_name(definition: Definition, location_id: str) -> str:
+    """The survey's name for a location; a location no longer in the survey shows by its id."""
+    return next((loc.name for loc in definition.locations if loc.id == location_id), location_id)
+
+
+def staff_name(definition: Definition, staff_id: str) -> str:
+    """The survey's name for a staff member; someone no longer in the survey shows by their id."""
+    return next((s.name for s in definition.staff if s.id == staff_id), staff_id)
+
+
+def _recognitions(counts: Mapping[str, int], staff_id: str, include_flagged: bool) -> int:
+    count = counts.get(f"staff:{staff_id}", 0)
+    return count if include_flagged else count - counts.get(f"flagged:{staff_id}", 0)
+
+
+def _ids_with_prefix(counts: Iterable[str], prefix: str) -> set[str]:
+    return {key[len(prefix) :] for key in counts if key.startswith(prefix)}
+
+
+def _leaderboard(
+    by_location: Mapping[str, Mapping[str, int]],
+    definition: Definition,
+    only_location: str | None,
+    include_flagged: bool,
+) -> tuple[list[dict[str, Any]], int, int]:
+    """One entry per staff member and location: everyone the survey lists there (a zero is news too) and
+    any id the tallies hold that the survey no longer lists. Unnamed recognitions are counted apart."""
+    pairs: dict[tuple[str, str], None] = {}
+    for s in definition.staff:
+        for loc in s.locations:
+            if only_location in (None, loc):
+                pairs[(s.id, loc)] = None
+    for loc, counts in by_location.items():
+        for staff_id in sorted(_ids_with_prefix(counts, "staff:") | _ids_with_prefix(counts, "flagged:")):
+            if staff_id != tally.UNNAMED_STAFF:
+                pairs.setdefault((staff_id, loc), None)
+    entries = []
+    for staff_id, loc in pairs:
+        counts = by_location.get(loc, {})
+        entries.append(
+            {
+                "id": staff_id,
+                "name": staff_name(definition, staff_id),
+                "location": loc,
+                "location_name": location_name(definition, loc),
+                "count": _recognitions(counts, staff_id, include_flagged),
+                "flagged": counts.get(f"flagged:{staff_id}", 0),
+            }
+        )
+    named = sum(e["count"] for e in entries)
+    for e in entries:
+        e["share"] = round(e["count"] / named, RATIO_DIGITS) if named else 0.0
+    entries.sort(key=lambda e: (-e["count"], e["name"].casefold(), e["id"], e["location"]))
+    unnamed = sum(_recognitions(c, tally.UNNAMED_STAFF, include_flagged) for c in by_location.values())
+    flagged = sum(v for c in by_location.values() for k, v in c.items() if k.startswith("flagged:"))
+    return entries, unnamed, flagged
+
+
+def _rating(total: Mapping[str, int], name: str) -> dict[str, Any]:
+    low, high = RATING_SCALE
+    distribution = {str(v): total.get(f"{name}:{v}", 0) for v in range(low, high + 1)}
+    answered = sum(distribution.values())
+    weighted = sum(int(v) * c for v, c in distribution.items())
+    return {
+        "average": round(weighted / answered, RATIO_DIGITS) if answered else None,
+        "answered": answered,
+        "distribution": distribution,
+    }
+
+
+def _promises(total: Mapping[str, int], definition: Definition) -> list[dict[str, Any]]:
+    """Each promise: how many customers would repeat it, and their share of all responses (a customer may
+    pick several, so shares need not add up to 1)."""
+    ids = [p.id for p in definition.promises]
+    ids += sorted(_ids_with_prefix(total, "promise:") - set(ids))
+    texts = {p.id: p.text for p in definition.promises}
+    n = total.get("n", 0)
+    return [
+        {
+            "id": pid,
+            "text": texts.get(pid, pid),
+            "count": total.get(f"promise:{pid}", 0),
+            "share": ratio(total.get(f"promise:{pid}", 0), n),
+        }
+        for pid in ids
+    ]
+
+
+def trend(rows: Iterable[TallyRow], period: Period) -> list[dict[str, Any]]:
+    """ISO weeks (Monday first) of the period with the wow rate, its relative change from the week before,
+    and whether it met the rule of 1 % (this week >= last week x 1.01). Weeks count only the days inside
+    the period; the first week is compared with the whole week before it when `rows` include that week
+    (`gather` reads it), else it has nothing to compare with. A week or its predecessor with no wow answers
+    cannot meet or miss the goal."""
+    start = week_start(period.since)
+    baseline = start - timedelta(weeks=1)
+    rows = list(rows)
+    inside = [r for r in rows if period.since.isoformat() <= r.day <= period.until.isoformat()]
+    before = [r for r in rows if baseline.isoformat() <= r.day < start.isoformat()]
+    by_week = _sum_by(inside, lambda r: iso_week(date.fromisoformat(r.day)))
+    weeks: list[dict[str, Any]] = []
+    previous: Mapping[str, int] | None = tally.sum_counts(r.counts for r in before) if before else None
+    while start <= period.until:
+        counts = by_week.get(iso_week(start), {})
+        first, last = max(start, period.since), min(start + timedelta(days=6), period.until)
+        yes, no = counts.get("wow_yes", 0), counts.get("wow_no", 0)
+        rate = ratio(yes, yes + no)
+        entry: dict[str, Any] = {
+            "week": iso_week(start),
+            "start": start.isoformat(),
+            "days": (last - first).days + 1,
+            "responses": counts.get("n", 0),
+            "wow_yes": yes,
+            "wow_no": no,
+            "wow_rate": rate,
+            "change": None,
+            "goal": None,
+            "met_goal": None,
+        }
+        if previous is not None:
+            p_yes, p_no = previous.get("wow_yes", 0), previous.get("wow_no", 0)
+            if p_yes + p_no:
+                p_rate = p_yes / (p_yes + p_no)
+                entry["goal"] = round(p_rate * (100 + GOAL_PERCENT) / 100, RATIO_DIGITS)
+                if rate is not None:
+                    entry["change"] = round((yes / (yes + no)) / p_rate - 1, RATIO_DIGITS) if p_yes else None
+                    # Exact in integers: yes/(yes+no) >= p_yes/(p_yes+p_no) * 101/100.
+                    entry["met_goal"] = yes * (p_yes + p_no) * 100 >= (100 + GOAL_PERCENT) * p_yes * (
+                        yes + no
+                    )
+        weeks.append(entry)
+        previous = counts
+        start += timedelta(weeks=1)
+    return weeks
+
+
+# --- --by groups ------------------------------------------------------------------------------------------
+
+
+def groups(
+    rows: list[TallyRow],
+    definition: Definition,
+    period: Period,
+    by: str,
+    location: str | None,
+    include_flagged: bool,
+) -> list[dict[str, Any]]:
+    """The report cut by one dimension. Days, weeks, months and locations partition the responses, so each
+    group has its own wow rate; staff, promises, languages and sources are counters within the responses,
+    so their groups carry a count and a share only (the other fields are null)."""
+    if by in ("day", "week", "month", "location"):
+        return _partition_groups(rows, definition, period, by, location)
+    total = tally.sum_counts(r.counts for r in rows)
+    prefix = _PREFIX_OF[by]
+    if by == "staff":
+        ids = [s.id for s in definition.staff if location is None or location in s.locations]
+        ids += sorted(_ids_with_prefix(total, prefix) - set(ids) - {tally.UNNAMED_STAFF})
+        counts = {sid: _recognitions(total, sid, include_flagged) for sid in ids}
+        labels = {sid: staff_name(definition, sid) for sid in ids}
+        whole = sum(counts.values())
+    else:
+        known = {
+            "promise": [p.id for p in definition.promises],
+            "language": list(definition.languages),
+            "src": [],
+        }[by]
+        ids = known + sorted(_ids_with_prefix(total, prefix) - set(known))
+        counts = {key: total.get(prefix + key, 0) for key in ids}
+        texts = {p.id: p.text for p in definition.promises} if by == "promise" else {}
+        labels = {key: texts.get(key, key) for key in ids}
+        whole = total.get("n", 0)
+    return [_group(key, labels[key], count=counts[key], share=ratio(counts[key], whole)) for key in ids]
+
+
+def _partition_groups(
+    rows: list[TallyRow], definition: Definition, period: Period, by: str, location: str | None
+) -> list[dict[str, Any]]:
+    if by == "location":
+        keys = [loc.id for loc in definition.locations if location in (None, loc.id)]
+        sums = _sum_by(rows, lambda r: r.location)
+        keys += sorted(set(sums) - set(keys))
+        labels = {key: location_name(definition, key) for key in keys}
+    else:
+        cut = {"day": lambda d: d.isoformat(), "week": iso_week, "month": lambda d: d.strftime("%Y-%m")}[by]
+        keys = list(dict.fromkeys(cut(d) for d in period.days()))
+        sums = _sum_by(rows, lambda r: cut(date.fromisoformat(r.day)))
+        labels = {key: key for key in keys}
+    n_all = sum(c.get("n", 0) for c in sums.values())
+    out = []
+    for key in keys:
+        counts = sums.get(key, {})
+        n = counts.get("n", 0)
+        out.append(
+            _group(
+                key,
+                labels[key],
+                count=n,
+                share=ratio(n, n_all),
+                responses=n,
+                wow_yes=counts.get("wow_yes", 0),
+                wow_no=counts.get("wow_no", 0),
+                wow_rate=wow_rate(counts),
+                recognitions=sum(v for k, v in counts.items() if k.startswith("staff:")),
+                comments=counts.get("comments", 0),
+                followups=counts.get("followups", 0),
+            )
+        )
+    return out
+
+
+def _group(key: str, label: str, **values: Any) -> dict[str, Any]:
+    fields = ("count", "share", "responses", "wow_yes", "wow_no", "wow_rate", "recognitions", "comments")
+    return {"key": key, "label": label, **{f: values.get(f) for f in (*fields, "followups")}}
+
+
+# --- stories ----------------------------------------------------------------------------------------------
+
+
+def story_staff(report: Mapping[str, Any]) -> list[str]:
+    """Whose stories to read: staff recognised in the period, most recognised first."""
+    return list(dict.fromkeys(e["id"] for e in report["staff"] if e["count"] > 0))
+
+
+def attach_stories(
+    report: dict[str, Any],
+    definition: Definition,
+    fetched: Mapping[str, Sequence[Mapping[str, Any]]],
+    limit: int = STORIES_PER_STAFF,
+) -> dict[str, Any]:
+    """Add the latest few "what did they do" per staff member (newest first) from the period and location
+    of the report. Redacted stories have no words left and are skipped; so are flagged recognitions unless
+    the report includes them."""
+    since, until = report["period"]["since"], report["period"]["until"]
+    only = report["location"]["id"] if report["location"] else None
+    stories = []
+    for staff_id in story_staff(report):
+        kept = [
+            r
+            for r in fetched.get(staff_id, ())
+            if r.get("what")
+            and since <= r["day"] <= until
+            and only in (None, r["location"])
+            and (report["include_flagged"] or not r.get("flagged"))
+        ]
+        for r in kept[:limit]:
+            stories.append(
+                {
+                    "staff": staff_id,
+                    "name": staff_name(definition, staff_id),
+                    "location": r["location"],
+                    "location_name": location_name(definition, r["location"]),
+                    "day": r["day"],
+                    "received_at": r["received_at"],
+                    "what": r["what"],
+                }
+            )
+    report["stories"] = stories
+    return report
+
+
+def gather(
+    store: Store,
+    definition: Definition,
+    period: Period,
+    *,
+    location: str | None = None,
+    by: str | None = None,
+    include_flagged: bool = False,
+    stories_per_staff: int = STORIES_PER_STAFF,
+) -> dict[str, Any]:
+    """Read what a report needs from a store and build it: one tallies read (the period and the week before
+    it, for the first week's trend), one small stories query per recognised staff member."""
+    before = items_read(store)
+    # From the Monday a week before the first week: the first week's rule of 1 % compares with that week.
+    first = week_start(period.since) - timedelta(weeks=1)
+    rows = store.tallies(definition.survey, first.isoformat(), period.until.isoformat(), location)
+    after = items_read(store)
+    report = build(
+        rows,
+        definition,
+        period,
+        location=location,
+        by=by,
+        include_flagged=include_flagged,
+        items_read=None if before is None or after is None else after - before,
+    )
+    # Ask for more than we show: some of the latest may fall outside the period or location.
+    fetched = {
+        sid: store.stories(definition.survey, sid, stories_per_staff * 4) for sid in story_staff(report)
+    }
+    return attach_stories(report, definition, fetched, stories_per_staff)
+
+
+def items_read(store: Any) -> int | None:
+    """How many stored items the store has read so far, when the engine keeps count (for the bench)."""
+    value = getattr(store, "items_read", None)
+    return value if isinstance(value, int) else None
+
+
+# --- verify: tallies against a recount of the raw responses ------------------------------------------------
+
+
+def recount(responses: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str, int], dict[str, int]]:
+    """The tally items the raw responses add up to, keyed (day, location, shard): what `--repair` writes."""
+    counts: dict[tuple[str, str, int], dict[str, int]] = defaultdict(dict)
+    for response in responses:
+        key = (response["day"], response["location"], int(response["shard"]))
+        tally.add(counts[key], tally.increments(response))
+    return {k: v for k, v in counts.items() if v}
+
+
+def by_day_and_location(
+    items: Mapping[tuple[str, str, int], Mapping[str, int]],
+) -> dict[tuple[str, str], dict]:
+    summed: dict[tuple[str, str], dict[str, int]] = {}
+    for (day, loc, _shard), counts in items.items():
+        tally.add(summed.setdefault((day, loc), {}), counts)
+    return summed
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    day: str
+    location: str
+    field: str
+    tallied: int
+    recounted: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "day": self.day,
+            "location": self.location,
+            "field": self.field,
+            "tallied": self.tallied,
+            "recounted": self.recounted,
+        }
+
+
+def differences(
+    tallies: Iterable[TallyRow], recounted: Mapping[tuple[str, str], Mapping[str, int]]
+) -> list[Difference]:
+    """Every counter that the tallies and the recount disagree on, by (day, location, field)."""
+    tallied = {(r.day, r.location): r.counts for r in tallies}
+    out = []
+    for key in sorted(set(tallied) | set(recounted)):
+        a, b = tallied.get(key, {}), recounted.get(key, {})
+        for name in sorted(set(a) | set(b)):
+            if a.get(name, 0) != b.get(name, 0):
+                out.append(Difference(key[0], key[1], name, a.get(name, 0), b.get(name, 0)))
+    return out

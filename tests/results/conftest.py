@@ -1,0 +1,128 @@
+"""Fixtures for the results tests: the example survey with one more location that has no staff, and its
+store on each engine (a real SQLite file where survey.toml's [store] points, DynamoDB in moto in-process),
+with the definition published as `wowcard deploy` / `serve` would."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from click.testing import CliRunner, Result
+from conftest import LOGO_SVG, SURVEY_TOML  # the example survey of tests/conftest.py
+from moto import mock_aws
+
+from wowcard.__main__ import cli
+from wowcard.collector import survey as survey_model
+from wowcard.collector.store import open_store
+from wowcard.collector.store_dynamodb import create_table
+
+ENGINES = ("sqlite", "dynamodb")
+REGION = "eu-west-2"
+TABLE = "wowcard-results"
+KIOSK = """
+[[locations]]
+id = "kiosk"
+name = "Harbour <Kiosk>"
+"""
+
+
+@pytest.fixture
+def shop_file(survey_dir: Path) -> Path:
+    """harbour's survey.toml plus a kiosk where no staff work (only unnamed recognitions can land there)."""
+    path = survey_dir / "survey.toml"
+    path.write_text(path.read_text(encoding="utf-8") + KIOSK, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def shop(shop_file: Path) -> survey_model.Survey:
+    return survey_model.load(shop_file)
+
+
+@pytest.fixture
+def shop_definition(shop: survey_model.Survey) -> survey_model.Definition:
+    return shop.definition()
+
+
+@dataclass
+class Backend:
+    """A store and the options that make the CLI read it."""
+
+    name: str
+    store: Any
+    survey_file: Path
+    options: list[str]
+
+    def run(self, *args: str, input: str | None = None) -> Result:
+        """`wowcard COMMAND -s survey.toml [store options] ARGS…` through Click's runner."""
+        command, *rest = args
+        return CliRunner().invoke(
+            cli, [command, "-s", str(self.survey_file), *self.options, *rest], input=input
+        )
+
+
+def fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake credentials, so nothing here can ever reach a real AWS account."""
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+
+
+@pytest.fixture
+def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_aws_credentials(monkeypatch)
+
+
+@contextmanager
+def open_backend(engine: str, survey_file: Path) -> Iterator[Backend]:
+    """The survey's store on one engine, its definition published as `wowcard deploy` / `serve` would."""
+    shop = survey_model.load(survey_file)
+    definition = shop.definition().to_json()
+    if engine == "sqlite":
+        # The survey's own [store]: sqlite:.wowcard/responses.db beside survey.toml, no --store needed.
+        store = open_store(shop.store, shop.folder)
+        store.publish(definition)
+        try:
+            yield Backend("sqlite", store, survey_file, [])
+        finally:
+            store.close()
+        return
+    with mock_aws():
+        create_table(boto3.client("dynamodb", region_name=REGION), TABLE)
+        store = open_store(f"dynamodb:{TABLE}", region=REGION)
+        store.publish(definition)
+        yield Backend("dynamodb", store, survey_file, ["--store", f"dynamodb:{TABLE}", "--region", REGION])
+
+
+@pytest.fixture(params=ENGINES)
+def backend(
+    request: pytest.FixtureRequest, shop_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Backend]:
+    """An empty store of the survey, on each engine in turn. moto mocks do not nest: a test module uses
+    either this or `shared_backend`, never both."""
+    fake_aws_credentials(monkeypatch)
+    with open_backend(request.param, shop_file) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def shared_backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Backend]:
+    """One store per engine for a whole module of tests that only read (loading moto is the slow part)."""
+    folder = tmp_path_factory.mktemp("harbour")
+    (folder / "survey.toml").write_text(SURVEY_TOML + KIOSK, encoding="utf-8")
+    (folder / "logo.svg").write_text(LOGO_SVG, encoding="utf-8")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        fake_aws_credentials(monkeypatch)
+        with open_backend(request.param, folder / "survey.toml") as opened:
+            yield opened

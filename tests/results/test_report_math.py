@@ -1,0 +1,280 @@
+"""The report's arithmetic on hand-made tally rows: every number a manager reads, its edge cases, the trend
+against the rule of 1 %, and the `--by` cuts."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from wowcard import report
+from wowcard.collector.store import TallyRow
+
+MARCH = report.Period(date(2025, 3, 3), date(2025, 3, 16))
+
+
+def row(day: str, location: str, **counts: int) -> TallyRow:
+    return TallyRow(day, location, {k.replace("__", ":"): v for k, v in counts.items()})
+
+
+def entry(result: dict, staff: str, location: str) -> dict:
+    return next(e for e in result["staff"] if e["id"] == staff and e["location"] == location)
+
+
+def test_wow_rate_is_yes_over_those_who_answered(definition):
+    rows = [row("2025-03-03", "quay", n=10, wow_yes=3, wow_no=5)]
+    result = report.build(rows, definition, MARCH)
+    assert result["responses"] == 10
+    assert result["wow"] == {"yes": 3, "no": 5, "unanswered": 2}
+    assert result["wow_rate"] == pytest.approx(3 / 8, abs=1e-4)
+
+
+def test_an_empty_range_gives_zeros_and_no_rates(definition):
+    result = report.build([], definition, MARCH)
+    assert result["responses"] == 0
+    assert result["wow_rate"] is None
+    assert all(e["count"] == 0 and e["share"] == 0 for e in result["staff"])
+    assert result["ratings"]["people"] == {
+        "average": None,
+        "answered": 0,
+        "distribution": {"1": 0, "2": 0, "3": 0, "4": 0, "5": 0},
+    }
+    assert [p["share"] for p in result["promises"]] == [None, None, None]
+    assert [w["week"] for w in result["trend"]] == ["2025-W10", "2025-W11"]
+    assert all(w["wow_rate"] is None and w["met_goal"] is None for w in result["trend"])
+
+
+def test_the_leaderboard_is_per_staff_member_and_location(definition):
+    rows = [
+        row("2025-03-03", "quay", n=6, wow_yes=6, staff__priya=2, staff__maya=3, staff___=1),
+        row("2025-03-04", "mill", n=3, wow_yes=3, staff__priya=1, staff__sam=2),
+    ]
+    result = report.build(rows, definition, MARCH)
+    assert entry(result, "priya", "quay")["count"] == 2
+    assert entry(result, "priya", "mill")["count"] == 1
+    assert entry(result, "maya", "quay") == {
+        "id": "maya",
+        "name": "Maya",
+        "location": "quay",
+        "location_name": "Quay Street",
+        "count": 3,
+        "share": 0.375,
+        "flagged": 0,
+    }
+    assert result["staff"][0]["id"] == "maya"  # most recognised first
+    assert result["unnamed"] == 1
+    assert sum(e["share"] for e in result["staff"]) == pytest.approx(1)
+
+
+def test_flagged_recognitions_leave_the_leaderboard_unless_included(definition):
+    rows = [row("2025-03-03", "quay", n=5, wow_yes=5, staff__tom=5, flagged__tom=2)]
+    assert entry(report.build(rows, definition, MARCH), "tom", "quay")["count"] == 3
+    included = report.build(rows, definition, MARCH, include_flagged=True)
+    assert entry(included, "tom", "quay")["count"] == 5
+    assert entry(included, "tom", "quay")["flagged"] == 2
+    assert included["flagged"] == 2
+
+
+def test_staff_no_longer_in_the_survey_still_show_by_id(definition):
+    rows = [row("2025-03-05", "mill", n=1, wow_yes=1, staff__ghost=1)]
+    ghost = entry(report.build(rows, definition, MARCH), "ghost", "mill")
+    assert (ghost["name"], ghost["count"], ghost["share"]) == ("ghost", 1, 1.0)
+
+
+def test_location_filter_keeps_only_that_locations_rows_and_staff(definition):
+    rows = [
+        row("2025-03-03", "quay", n=4, wow_yes=1, wow_no=3, staff__maya=1),
+        row("2025-03-03", "mill", n=2, wow_yes=2, staff__sam=2),
+    ]
+    result = report.build(rows, definition, MARCH, location="mill")
+    assert result["responses"] == 2
+    assert result["location"] == {"id": "mill", "name": "Old Mill"}
+    assert {(e["id"], e["location"]) for e in result["staff"]} == {
+        ("priya", "mill"),
+        ("sam", "mill"),
+        ("li", "mill"),
+    }
+
+
+def test_ratings_average_and_distribution(definition):
+    rows = [row("2025-03-03", "quay", n=6, people__5=2, people__4=1, people__1=1, product__3=2)]
+    ratings = report.build(rows, definition, MARCH)["ratings"]
+    assert ratings["people"]["average"] == pytest.approx((5 * 2 + 4 + 1) / 4, abs=1e-4)
+    assert ratings["people"]["distribution"] == {"1": 1, "2": 0, "3": 0, "4": 1, "5": 2}
+    assert ratings["product"]["average"] == 3
+    assert ratings["process"]["average"] is None
+
+
+def test_promise_shares_are_of_all_responses(definition):
+    rows = [row("2025-03-03", "quay", n=8, promise__fresh=4, promise__quick=2, promise__retired=1)]
+    promises = {p["id"]: p for p in report.build(rows, definition, MARCH)["promises"]}
+    assert promises["fresh"]["share"] == 0.5
+    assert promises["quick"]["text"] == "Served in under three minutes"
+    assert promises["name"]["count"] == 0
+    assert promises["retired"]["text"] == "retired"  # a promise dropped from the survey still shows
+
+
+def test_followups_open_are_requested_minus_done(definition):
+    rows = [row("2025-03-03", "quay", n=5, followups=3, followups_done=1, comments=4)]
+    result = report.build(rows, definition, MARCH)
+    assert result["followups"] == {"requested": 3, "done": 1, "open": 2}
+    assert result["comments"] == 4
+
+
+def test_trend_weeks_start_on_monday_and_cross_the_year(definition):
+    period = report.Period(date(2024, 12, 28), date(2025, 1, 8))  # a Saturday to a Wednesday
+    rows = [
+        row("2024-12-29", "quay", n=1, wow_yes=1),  # Sunday: still 2024-W52
+        row("2024-12-30", "quay", n=1, wow_no=1),  # Monday: 2025-W01 starts in December
+        row("2025-01-05", "quay", n=1, wow_yes=1),  # Sunday: still 2025-W01
+        row("2025-01-06", "quay", n=1, wow_yes=1),  # Monday: 2025-W02
+    ]
+    trend = report.build(rows, definition, period)["trend"]
+    assert [(w["week"], w["start"], w["days"], w["responses"]) for w in trend] == [
+        ("2024-W52", "2024-12-23", 2, 1),
+        ("2025-W01", "2024-12-30", 7, 2),
+        ("2025-W02", "2025-01-06", 3, 1),
+    ]
+
+
+def test_rule_of_one_percent_is_exact_at_the_boundary(definition):
+    period = report.Period(date(2025, 3, 3), date(2025, 3, 23))
+    rows = [
+        row("2025-03-03", "quay", n=100, wow_yes=50, wow_no=50),  # 50 %
+        row("2025-03-10", "quay", n=200, wow_yes=101, wow_no=99),  # 50.5 % = 50 % x 1.01 exactly: met
+        row("2025-03-17", "quay", n=400, wow_yes=204, wow_no=196),  # 51 % < 50.5 % x 1.01 = 51.005 %: missed
+    ]
+    first, second, third = report.build(rows, definition, period)["trend"]
+    assert (first["change"], first["goal"], first["met_goal"]) == (None, None, None)
+    assert second["goal"] == pytest.approx(0.505)
+    assert second["change"] == pytest.approx(0.01)
+    assert second["met_goal"] is True
+    assert third["met_goal"] is False
+    assert third["change"] == pytest.approx(0.51 / 0.505 - 1, abs=1e-4)
+
+
+def test_a_week_without_wow_answers_breaks_the_comparison(definition):
+    period = report.Period(date(2025, 3, 3), date(2025, 3, 23))
+    rows = [row("2025-03-03", "quay", n=2, wow_yes=1, wow_no=1), row("2025-03-17", "quay", n=1, wow_yes=1)]
+    _, empty, after = report.build(rows, definition, period)["trend"]
+    assert (empty["wow_rate"], empty["met_goal"]) == (None, None)
+    assert (after["goal"], after["met_goal"]) == (None, None)
+
+
+def test_default_period_is_the_last_eight_iso_weeks_in_the_survey_time_zone():
+    # 23:30 UTC on Sunday 13 July 2025 is already Monday 14 July in London (BST): a new week.
+    period = report.default_period("Europe/London", datetime(2025, 7, 13, 23, 30, tzinfo=UTC))
+    assert period == report.Period(date(2025, 5, 26), date(2025, 7, 14))
+    assert period.since.weekday() == 0
+    utc = report.default_period("UTC", datetime(2025, 7, 13, 23, 30, tzinfo=UTC))
+    assert utc == report.Period(date(2025, 5, 19), date(2025, 7, 13))
+
+
+@pytest.mark.parametrize("by", ["day", "week", "month", "location"])
+def test_time_and_location_groups_partition_the_responses(definition, by):
+    rows = [
+        row("2025-03-03", "quay", n=3, wow_yes=2, wow_no=1, staff__maya=2, comments=1),
+        row("2025-03-14", "mill", n=5, wow_yes=1, wow_no=1, followups=2),
+    ]
+    result = report.build(rows, definition, MARCH, by=by)
+    assert sum(g["responses"] for g in result["groups"]) == 8
+    assert sum(g["share"] or 0 for g in result["groups"]) == pytest.approx(1)
+    keys = [g["key"] for g in result["groups"]]
+    expected_keys = {
+        "day": [f"2025-03-{d:02d}" for d in range(3, 17)],
+        "week": ["2025-W10", "2025-W11"],
+        "month": ["2025-03"],
+        "location": ["quay", "mill"],
+    }[by]
+    assert keys == expected_keys
+
+
+def test_location_groups_have_their_own_wow_rate(definition):
+    rows = [row("2025-03-03", "quay", n=4, wow_yes=1, wow_no=3), row("2025-03-03", "mill", n=1, wow_no=1)]
+    groups = {g["key"]: g for g in report.build(rows, definition, MARCH, by="location")["groups"]}
+    assert groups["quay"]["wow_rate"] == 0.25
+    assert groups["mill"]["label"] == "Old Mill"
+    assert groups["mill"]["wow_rate"] == 0
+
+
+@pytest.mark.parametrize(
+    ("by", "counts", "expected"),
+    [
+        ("staff", {"staff:maya": 3, "staff:sam": 1, "staff:_": 5}, {"maya": (3, 0.75), "sam": (1, 0.25)}),
+        ("promise", {"promise:fresh": 2}, {"fresh": (2, 0.2), "name": (0, 0.0)}),
+        ("language", {"lang:en": 10}, {"en": (10, 1.0)}),
+        ("src", {"src:card": 6, "src:receipt": 1}, {"card": (6, 0.6), "receipt": (1, 0.1)}),
+    ],
+)
+def test_counter_groups_carry_count_and_share(definition, by, counts, expected):
+    rows = [TallyRow("2025-03-05", "quay", {"n": 10, **counts})]
+    groups = {g["key"]: g for g in report.build(rows, definition, MARCH, by=by)["groups"]}
+    for key, (count, share) in expected.items():
+        assert (groups[key]["count"], groups[key]["share"]) == (count, share)
+        assert groups[key]["wow_rate"] is None
+    assert "_" not in groups
+
+
+def test_stories_are_the_latest_few_per_recognised_staff_in_the_period(definition):
+    rows = [row("2025-03-03", "quay", n=3, wow_yes=3, staff__maya=2, staff__tom=1)]
+    result = report.build(rows, definition, MARCH)
+
+    def story(day: str, what: str | None, **extra) -> dict:
+        return {
+            "day": day,
+            "location": "quay",
+            "received_at": f"{day}T09:00:00.000000Z",
+            "what": what,
+            **extra,
+        }
+
+    fetched = {
+        "maya": [
+            story("2025-03-20", "after the period"),
+            story("2025-03-09", "remembered my order"),
+            story("2025-03-08", None),  # redacted: no words left
+            story("2025-03-07", "flagged", flagged=True),
+            story("2025-03-06", "carried the tray"),
+            story("2025-03-05", "fourth"),
+            story("2025-03-04", "fifth"),
+        ],
+        "tom": [story("2025-03-03", "fixed the wifi")],
+    }
+    stories = report.attach_stories(result, definition, fetched, limit=3)["stories"]
+    assert [(s["staff"], s["what"]) for s in stories] == [
+        ("maya", "remembered my order"),
+        ("maya", "carried the tray"),
+        ("maya", "fourth"),
+        ("tom", "fixed the wifi"),
+    ]
+    assert stories[0]["name"] == "Maya"
+
+
+def test_recount_and_differences_name_the_drifted_counter():
+    responses = [
+        {"day": "2025-03-03", "location": "quay", "shard": 0, "lang": "en", "wow": "yes", "staff": "maya"},
+        {"day": "2025-03-03", "location": "quay", "shard": 1, "lang": "en", "wow": "no"},
+    ]
+    items = report.recount(responses)
+    assert items[("2025-03-03", "quay", 0)] == {"n": 1, "lang:en": 1, "wow_yes": 1, "staff:maya": 1}
+    summed = report.by_day_and_location(items)
+    good = [TallyRow("2025-03-03", "quay", dict(summed[("2025-03-03", "quay")]))]
+    assert report.differences(good, summed) == []
+    drifted = [TallyRow("2025-03-03", "quay", {**good[0].counts, "wow_no": 2})]
+    assert [d.to_json() for d in report.differences(drifted, summed)] == [
+        {"day": "2025-03-03", "location": "quay", "field": "wow_no", "tallied": 2, "recounted": 1}
+    ]
+
+
+def test_the_first_week_is_compared_with_the_week_before_the_period(definition):
+    period = report.Period(date(2025, 3, 12), date(2025, 3, 16))  # Wednesday to Sunday
+    rows = [
+        row("2025-03-05", "quay", n=4, wow_yes=2, wow_no=2),  # the week before: 50 %
+        row("2025-03-10", "quay", n=5, wow_yes=5),  # Monday of the first week, before the period
+        row("2025-03-12", "quay", n=2, wow_yes=1, wow_no=1),
+    ]
+    result = report.build(rows, definition, period)
+    assert result["responses"] == 2
+    (week,) = result["trend"]
+    assert (week["days"], week["responses"], week["wow_rate"]) == (5, 2, 0.5)
+    assert (week["goal"], week["change"], week["met_goal"]) == (0.505, 0.0, False)
