@@ -1,0 +1,96 @@
+"""`wowcard serve` and `wowcard publish`: collect answers on this machine, publish a survey definition."""
+
+from __future__ import annotations
+
+import shlex
+import signal
+import threading
+from pathlib import Path
+
+import click
+
+from ..options import InputError, load_survey, survey_option
+from ..store_select import StoreChoice, describe, opened_store, resolve, store_options
+
+
+@click.command()
+@survey_option
+@store_options
+def publish(survey_path: Path, store_choice: StoreChoice) -> None:
+    """Store the survey's compiled definition beside its responses, so the collector accepts answers from
+    pages built from it. Every published version is kept: pages already on phones keep working."""
+    survey = load_survey(survey_path)
+    definition = survey.definition()
+    url, folder = resolve(store_choice, survey)
+    with opened_store(survey, store_choice, must_exist=False) as store:
+        new = store.publish(definition.to_json())
+    where = describe(url, folder)
+    if new:
+        click.echo(f"published {survey.id} version {definition.version} to the {where}")
+    else:
+        click.echo(
+            f"{survey.id} version {definition.version} was already published to the {where}; nothing changed"
+        )
+
+
+@click.command()
+@survey_option
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port to listen on (0: any free port; the URL printed says which).",
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (0.0.0.0 lets phones on your network answer).",
+)
+def serve(survey_path: Path, port: int, host: str) -> None:
+    """Serve the survey pages and the collector from one origin, storing answers in the survey's [store]
+    (SQLite beside survey.toml by default). Publishes the current definition and rebuilds stale pages first.
+    Ctrl-C stops it; answers already received are kept."""
+    from .. import serve as serving
+
+    survey = load_survey(survey_path)
+    stop = threading.Event()  # Ctrl-C or SIGTERM from here on means: stop cleanly, whatever is under way
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        server = serving.Server(survey, host, port)
+    except serving.ServeError as exc:
+        raise click.ClickException(str(exc)) from None
+    from ..build import BuildError
+
+    try:
+        prepared = serving.prepare(survey)
+    except serving.ServeError as exc:
+        server.httpd.server_close()
+        raise click.ClickException(str(exc)) from None
+    except BuildError as exc:
+        server.httpd.server_close()
+        raise InputError(str(exc)) from None
+    server.start()
+    if prepared.rebuilt:
+        click.echo(f"built the pages into {prepared.site} ({prepared.rebuilt})")
+    definition = survey.definition()
+    state = "published" if prepared.published else "already published"
+    url, folder = resolve(StoreChoice(), survey)
+    click.echo(f"{survey.id} version {definition.version} {state} to the {describe(url, folder)}")
+    click.echo(f"\nServing {survey.brand.name} on {server.url}/ — open a survey page:")
+    width = max(len(name) for name, _ in server.location_urls())
+    for name, page in server.location_urls():
+        click.echo(f"  {name.ljust(width)}  {page}")
+    click.echo(f"\nCollector API: {server.url}/api/healthz (OpenAPI: {server.url}/api/openapi.json)")
+    click.echo(f"Pull the results:  wowcard results -s {shlex.quote(str(survey_path))}")
+    click.echo("Ctrl-C stops the server; answers already received are kept.")
+    while not stop.wait(1.0):
+        pass
+    click.echo("\nStopping: finishing requests in flight…")
+    server.stop()
+    click.echo("Stopped; every answer received is stored.")
+
+
+COMMANDS = [serve, publish]

@@ -1,0 +1,67 @@
+"""The collector's Chalice app: routes, nothing else (the steps live in `collect`, settings in `config`).
+
+Public through API Gateway's stage `api` (and `wowcard serve`) as /api/s/{survey}/responses, /api/healthz and
+/api/openapi.json. Standard library, boto3 and chalice only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Chalice, Response
+
+from . import collect, config
+from .answers import FORM
+
+app = Chalice(app_name="wowcard")
+
+CONTENT_TYPES = [FORM, "application/json", "text/plain"]
+
+
+@app.route("/s/{survey}/responses", methods=["POST"], content_types=CONTENT_TYPES)
+def post_response(survey: str) -> Response:
+    return _response(collect.submit(_incoming(survey), config.now()))
+
+
+@app.route("/s/{survey}/responses", methods=["OPTIONS"])
+def preflight_response(survey: str) -> Response:
+    return _response(collect.preflight(_incoming(survey)))
+
+
+@app.route("/healthz", methods=["GET"])
+def healthz() -> Response:
+    return _response(collect.health())
+
+
+@app.route("/openapi.json", methods=["GET"])
+def openapi() -> Response:
+    return _response(collect.openapi())
+
+
+@app.middleware("http")
+def collector_errors(event: Any, get_response: Any) -> Response:
+    """Chalice's own answers (405, 415, a 500) in the collector's shape: `{"error", "field"}`, never a 500."""
+    response = get_response(event)
+    replaced = collect.uniform(response.status_code, response.body, response.headers)
+    return response if replaced is None else _response(replaced)
+
+
+def _incoming(survey: str) -> collect.Incoming:
+    request = app.current_request
+    headers = request.headers
+    return collect.Incoming(
+        survey=survey,
+        body=request.raw_body or b"",
+        content_type=headers.get("content-type"),
+        content_length=headers.get("content-length"),
+        origin=headers.get("origin"),
+        client=(request.context.get("identity") or {}).get("sourceIp") or "",
+        user_agent=headers.get("user-agent") or "",
+    )
+
+
+def _response(reply: collect.Reply) -> Response:
+    if reply.body is None:
+        return Response(body="", headers=reply.headers, status_code=reply.status)
+    headers = {"Content-Type": "application/json", **reply.headers}
+    return Response(body=reply.body, headers=headers, status_code=reply.status)
