@@ -1,0 +1,576 @@
+"""CloudFormation for wowcard on AWS: the data stack (one per survey) and the app stack's merge template (one
+per stage), which Chalice's packager merges into its own SAM template for the collector.
+
+The data stack holds what must outlive any deployment: the DynamoDB table (derived from the store's own
+`table_definition()`, so the store and the template never disagree), retained on delete and on replacement,
+with point-in-time recovery and TTL; and the bucket the Lambda bundles are uploaded to.
+
+The app stack holds what a redeploy may replace: Chalice's REGIONAL API and Lambda, the collector's least-
+privilege role, the private pages bucket, and one CloudFront distribution that serves the pages at `/` and the
+API at `/api/*` (one origin: the page needs no CORS, and `crypto.randomUUID` has its secure context).
+
+Every resource group is one function returning a partial template; `combine()` joins them and refuses a name
+used twice, so a later feature adds a group without touching the others.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+STAGE = re.compile(r"^[a-z][a-z0-9]{0,11}$")
+RESERVED_STAGES = frozenset({"data"})
+DEFAULT_STAGE = "prod"
+APP_NAME = "wowcard"
+# Chalice's API Gateway stage: `/api/s/{survey}/responses` at CloudFront reaches the route with no rewriting.
+API_STAGE = "api"
+# Names Chalice gives the resources it generates (checked after packaging by `package.check_merged`).
+CHALICE_FUNCTION = "APIHandler"
+CHALICE_ROLE = "ApiHandlerRole"
+CHALICE_API = "RestAPI"
+
+# AWS-managed CloudFront policies (ids are the same in every account).
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+SECURITY_HEADERS = "67f7725c-6f97-4210-82d7-5512b31e9d03"
+ALL_METHODS = ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"]
+
+# What the collector's store calls in the Lambda: reading a published definition (GetItem) and one
+# TransactWriteItems per answer, whose Put / Update / ConditionCheck parts IAM checks as PutItem /
+# UpdateItem / ConditionCheckItem. Reports, exports, publishing and verify run on the owner's machine with
+# the owner's credentials, not through this role. tests/deploy proves the list covers every call that
+# collecting an answer makes.
+COLLECTOR_TABLE_ACTIONS = (
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+)
+
+
+class StageError(ValueError):
+    """A stage name that cannot name stacks."""
+
+
+@dataclass(frozen=True, slots=True)
+class Names:
+    """Every AWS name derived from the survey id and stage. Stage names have no hyphen and `data` is reserved,
+    so `wowcard-<survey>-<stage>` can never be another survey's stack."""
+
+    survey: str
+    stage: str = DEFAULT_STAGE
+
+    def __post_init__(self) -> None:
+        if not STAGE.match(self.stage) or self.stage in RESERVED_STAGES:
+            raise StageError(
+                f'stage "{self.stage}" is not allowed: use 1-12 lowercase letters and digits, starting '
+                f"with a letter (not {', '.join(sorted(RESERVED_STAGES))})"
+            )
+
+    @property
+    def data_stack(self) -> str:
+        return f"wowcard-{self.survey}-data"
+
+    @property
+    def app_stack(self) -> str:
+        return f"wowcard-{self.survey}-{self.stage}"
+
+    @property
+    def table(self) -> str:
+        return f"wowcard-{self.survey}"
+
+    @property
+    def function(self) -> str:
+        return f"wowcard-{self.survey}-{self.stage}"
+
+    @property
+    def budget(self) -> str:
+        return f"wowcard-{self.survey}-{self.stage}"
+
+    @property
+    def log_group(self) -> str:
+        return f"/aws/lambda/{self.function}"
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What caps the bill and sizes the Lambda. At 5 requests/s sustained the API answers at most ~13 million
+    requests a month; the reserved concurrency caps the Lambdas running at once."""
+
+    memory_mb: int = 256
+    timeout_seconds: int = 10
+    # None: no reservation (a new AWS account's concurrency quota of 10 leaves nothing to reserve).
+    reserved_concurrency: int | None = 10
+    throttle_rate: float = 5.0
+    throttle_burst: int = 20
+    log_retention_days: int = 30
+    budget_usd: int = 10
+
+
+def combine(*parts: Mapping[str, Any]) -> dict[str, Any]:
+    """Join partial templates section by section; a logical name defined twice is a bug, not an override."""
+    template: dict[str, Any] = {"AWSTemplateFormatVersion": "2010-09-09"}
+    for part in parts:
+        for section, entries in part.items():
+            if section in ("AWSTemplateFormatVersion", "Description", "Transform"):
+                template[section] = entries
+                continue
+            target = template.setdefault(section, {})
+            for name, value in entries.items():
+                if name in target:
+                    raise ValueError(f"{section}.{name} is defined twice")
+                target[name] = value
+    return template
+
+
+def sub(text: str) -> dict[str, str]:
+    return {"Fn::Sub": text}
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"Ref": name}
+
+
+def get_att(name: str, attribute: str) -> dict[str, list[str]]:
+    return {"Fn::GetAtt": [name, attribute]}
+
+
+# --- the data stack -----------------------------------------------------------------------------------------
+
+
+def data_template(names: Names) -> dict[str, Any]:
+    return combine(
+        {"Description": f"wowcard data for survey {names.survey}: responses table and Lambda bundles"},
+        table_resources(names),
+        artifacts_resources(),
+    )
+
+
+def table_properties(create_table: Mapping[str, Any], table_name: str, ttl_attribute: str) -> dict[str, Any]:
+    """CreateTable arguments (the store's `table_definition()`) as AWS::DynamoDB::Table properties. An
+    argument this function does not know fails loudly: the template never silently drops part of the table."""
+    props: dict[str, Any] = {"TableName": table_name, "BillingMode": "PAY_PER_REQUEST"}
+    for key, value in create_table.items():
+        if key == "TableName":
+            continue
+        if key in ("AttributeDefinitions", "KeySchema", "LocalSecondaryIndexes", "TableClass"):
+            props[key] = value
+        elif key == "BillingMode":
+            if value != "PAY_PER_REQUEST":
+                raise ValueError(f"the table must be on-demand (PAY_PER_REQUEST), not {value}")
+        elif key == "GlobalSecondaryIndexes":
+            props[key] = [{k: v for k, v in index.items() if k != "ProvisionedThroughput"} for index in value]
+        elif key == "StreamSpecification":
+            if value.get("StreamEnabled"):
+                props[key] = {"StreamViewType": value["StreamViewType"]}
+        elif key == "SSESpecification":
+            props[key] = {("SSEEnabled" if k == "Enabled" else k): v for k, v in value.items()}
+        elif key == "DeletionProtectionEnabled":
+            props[key] = bool(value)
+        elif key == "Tags":
+            props[key] = list(value)
+        else:
+            raise ValueError(f"table_definition() has {key}, which wowcard's template does not translate yet")
+    props["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
+    props["TimeToLiveSpecification"] = {"AttributeName": ttl_attribute, "Enabled": True}
+    # A second guard beside Retain: the table cannot be deleted by any API call until this is turned off.
+    props["DeletionProtectionEnabled"] = True
+    return props
+
+
+def table_resources(names: Names) -> dict[str, Any]:
+    from .collector import store_dynamodb
+
+    props = table_properties(store_dynamodb.table_definition(), names.table, store_dynamodb.TTL_ATTRIBUTE)
+    return {
+        "Resources": {
+            "Table": {
+                "Type": "AWS::DynamoDB::Table",
+                "DeletionPolicy": "Retain",
+                "UpdateReplacePolicy": "Retain",
+                "Properties": props,
+            }
+        },
+        "Outputs": {
+            "TableName": {"Value": ref("Table")},
+            "TableArn": {"Value": get_att("Table", "Arn")},
+        },
+    }
+
+
+def _private_bucket_properties() -> dict[str, Any]:
+    return {
+        "PublicAccessBlockConfiguration": {
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        },
+        "BucketEncryption": {
+            "ServerSideEncryptionConfiguration": [
+                {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+            ]
+        },
+        "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+    }
+
+
+def artifacts_resources() -> dict[str, Any]:
+    props = _private_bucket_properties()
+    props["LifecycleConfiguration"] = {
+        "Rules": [
+            {
+                "Id": "abort-incomplete-uploads",
+                "Status": "Enabled",
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+            }
+        ]
+    }
+    return {
+        "Resources": {"ArtifactsBucket": {"Type": "AWS::S3::Bucket", "Properties": props}},
+        "Outputs": {"ArtifactsBucket": {"Value": ref("ArtifactsBucket")}},
+    }
+
+
+# --- the app stack (merged into Chalice's SAM template) -----------------------------------------------------
+
+
+def app_merge_template(names: Names, limits: Limits) -> dict[str, Any]:
+    return combine(
+        {"Description": f"wowcard survey {names.survey}, stage {names.stage}: pages, API and collector"},
+        parameters(names, limits),
+        collector_role(names),
+        collector_function(names, limits),
+        api_stage(limits),
+        pages_bucket(),
+        distribution(names),
+        budget(names),
+        app_outputs(),
+    )
+
+
+def parameters(names: Names, limits: Limits) -> dict[str, Any]:
+    return {
+        "Parameters": {
+            "TableName": {
+                "Type": "String",
+                "Default": names.table,
+                "AllowedPattern": "[A-Za-z0-9_.-]{3,255}",
+                "Description": "The responses table (an output of the data stack)",
+            },
+            "BudgetEmail": {
+                "Type": "String",
+                "Default": "",
+                "AllowedPattern": "^$|^[^@\\s]+@[^@\\s]+$",
+                "Description": "Where AWS Budgets sends its alerts; empty: no budget",
+            },
+            "BudgetAmount": {
+                "Type": "Number",
+                "Default": limits.budget_usd,
+                "MinValue": 1,
+                "Description": "Monthly budget in USD for the whole account",
+            },
+        },
+        "Conditions": {"HasBudget": {"Fn::Not": [{"Fn::Equals": [ref("BudgetEmail"), ""]}]}},
+    }
+
+
+def table_arn() -> dict[str, str]:
+    return sub("arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${TableName}")
+
+
+def collector_policy(names: Names) -> dict[str, Any]:
+    """The Lambda's whole policy: named actions on named resources, no wildcard action or resource."""
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "Responses",
+            "Effect": "Allow",
+            "Action": list(COLLECTOR_TABLE_ACTIONS),
+            "Resource": [table_arn()],
+        },
+        {
+            "Sid": "Logs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            # The streams of this one log group (their names are made by Lambda at run time).
+            "Resource": [
+                sub(
+                    f"arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{names.log_group}:*"
+                )
+            ],
+        },
+    ]
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def collector_role(names: Names) -> dict[str, Any]:
+    # Chalice generates the role (autogen_policy off); the merge replaces its policy list with ours, which can
+    # name the table through the TableName parameter.
+    return {
+        "Resources": {
+            CHALICE_ROLE: {
+                "Properties": {
+                    "Policies": [{"PolicyName": "collector", "PolicyDocument": collector_policy(names)}]
+                }
+            }
+        }
+    }
+
+
+def collector_function(names: Names, limits: Limits) -> dict[str, Any]:
+    return {
+        "Resources": {
+            "CollectorLogs": {
+                "Type": "AWS::Logs::LogGroup",
+                "Properties": {"LogGroupName": names.log_group, "RetentionInDays": limits.log_retention_days},
+            },
+            CHALICE_FUNCTION: {
+                "DependsOn": ["CollectorLogs"],
+                "Properties": {
+                    "FunctionName": names.function,
+                    "Environment": {
+                        "Variables": {
+                            "WOWCARD_STORE": sub("dynamodb:${TableName}"),
+                            # Pages and API share CloudFront's origin: form redirects stay relative.
+                            "WOWCARD_REDIRECT_BASE": "",
+                        }
+                    },
+                },
+            },
+        }
+    }
+
+
+def api_stage(limits: Limits) -> dict[str, Any]:
+    return {
+        "Resources": {
+            CHALICE_API: {
+                "Properties": {
+                    "MethodSettings": [
+                        {
+                            "ResourcePath": "/*",
+                            "HttpMethod": "*",
+                            "ThrottlingRateLimit": limits.throttle_rate,
+                            "ThrottlingBurstLimit": limits.throttle_burst,
+                        }
+                    ]
+                }
+            }
+        }
+    }
+
+
+def pages_bucket() -> dict[str, Any]:
+    distribution_arn = sub("arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}")
+    only_this_distribution = {"StringEquals": {"AWS:SourceArn": distribution_arn}}
+    return {
+        "Resources": {
+            "PagesBucket": {"Type": "AWS::S3::Bucket", "Properties": _private_bucket_properties()},
+            "PagesBucketPolicy": {
+                "Type": "AWS::S3::BucketPolicy",
+                "Properties": {
+                    "Bucket": ref("PagesBucket"),
+                    "PolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Sid": "CloudFrontReadsPages",
+                                "Effect": "Allow",
+                                "Principal": {"Service": "cloudfront.amazonaws.com"},
+                                "Action": "s3:GetObject",
+                                "Resource": sub("${PagesBucket.Arn}/*"),
+                                "Condition": only_this_distribution,
+                            },
+                            {
+                                # Lets S3 answer 404 (not 403) for a page that does not exist.
+                                "Sid": "CloudFrontSeesMissingPages",
+                                "Effect": "Allow",
+                                "Principal": {"Service": "cloudfront.amazonaws.com"},
+                                "Action": "s3:ListBucket",
+                                "Resource": get_att("PagesBucket", "Arn"),
+                                "Condition": only_this_distribution,
+                            },
+                        ],
+                    },
+                },
+            },
+            "PagesAccess": {
+                "Type": "AWS::CloudFront::OriginAccessControl",
+                "Properties": {
+                    "OriginAccessControlConfig": {
+                        "Name": ref("AWS::StackName"),  # at most 61 characters: fits the 64 allowed
+                        "OriginAccessControlOriginType": "s3",
+                        "SigningBehavior": "always",
+                        "SigningProtocol": "sigv4",
+                    }
+                },
+            },
+        }
+    }
+
+
+# S3 has no index documents behind OAC: a viewer-request function maps `/harbour/quay/` to its index.html and
+# redirects `/harbour/quay` to the slash form (keeping `?src=card`), as printed URLs end in a slash.
+INDEX_FUNCTION = """\
+function handler(event) {
+  var request = event.request;
+  var uri = request.uri;
+  if (uri.endsWith('/')) {
+    request.uri = uri + 'index.html';
+    return request;
+  }
+  var last = uri.substring(uri.lastIndexOf('/') + 1);
+  if (last.indexOf('.') !== -1) {
+    return request;
+  }
+  var query = [];
+  for (var name in request.querystring) {
+    var field = request.querystring[name];
+    var values = field.multiValue ? field.multiValue : [field];
+    for (var i = 0; i < values.length; i++) {
+      query.push(encodeURIComponent(name) + '=' + encodeURIComponent(values[i].value));
+    }
+  }
+  return {
+    statusCode: 301,
+    statusDescription: 'Moved Permanently',
+    headers: {location: {value: uri + '/' + (query.length ? '?' + query.join('&') : '')}}
+  };
+}
+"""
+
+
+def distribution(names: Names) -> dict[str, Any]:
+    pages_origin = {
+        "Id": "pages",
+        "DomainName": get_att("PagesBucket", "RegionalDomainName"),
+        "S3OriginConfig": {"OriginAccessIdentity": ""},
+        "OriginAccessControlId": get_att("PagesAccess", "Id"),
+    }
+    api_origin = {
+        "Id": "api",
+        "DomainName": sub(f"${{{CHALICE_API}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}"),
+        "CustomOriginConfig": {"OriginProtocolPolicy": "https-only", "OriginSSLProtocols": ["TLSv1.2"]},
+    }
+    pages = {
+        "TargetOriginId": "pages",
+        "ViewerProtocolPolicy": "redirect-to-https",
+        "AllowedMethods": ["GET", "HEAD"],
+        "CachedMethods": ["GET", "HEAD"],
+        # Honours the pages' own Cache-Control (max-age=300); compresses (gzip or brotli) per viewer.
+        "CachePolicyId": CACHING_OPTIMIZED,
+        "ResponseHeadersPolicyId": SECURITY_HEADERS,
+        "Compress": True,
+        "FunctionAssociations": [
+            {
+                "EventType": "viewer-request",
+                "FunctionARN": get_att("PagesIndex", "FunctionMetadata.FunctionARN"),
+            }
+        ],
+    }
+    api = {
+        "PathPattern": f"/{API_STAGE}/*",
+        "TargetOriginId": "api",
+        # A plain-http POST redirected to https would arrive as a GET; refuse it instead.
+        "ViewerProtocolPolicy": "https-only",
+        "AllowedMethods": ALL_METHODS,
+        "CachedMethods": ["GET", "HEAD"],
+        "CachePolicyId": CACHING_DISABLED,
+        # Everything the viewer sent except Host: API Gateway answers only to its own host name.
+        "OriginRequestPolicyId": ALL_VIEWER_EXCEPT_HOST_HEADER,
+        "Compress": True,
+    }
+    return {
+        "Resources": {
+            "PagesIndex": {
+                "Type": "AWS::CloudFront::Function",
+                "Properties": {
+                    "Name": ref("AWS::StackName"),
+                    "AutoPublish": True,
+                    "FunctionCode": INDEX_FUNCTION,
+                    "FunctionConfig": {
+                        "Comment": "index.html for folder URLs",
+                        "Runtime": "cloudfront-js-2.0",
+                    },
+                },
+            },
+            "Distribution": {
+                "Type": "AWS::CloudFront::Distribution",
+                "Properties": {
+                    "DistributionConfig": {
+                        "Comment": f"wowcard {names.survey} {names.stage}",
+                        "Enabled": True,
+                        "HttpVersion": "http2and3",
+                        "IPV6Enabled": True,
+                        "PriceClass": "PriceClass_100",
+                        "Origins": [pages_origin, api_origin],
+                        "DefaultCacheBehavior": pages,
+                        "CacheBehaviors": [api],
+                    }
+                },
+            },
+        }
+    }
+
+
+def budget(names: Names) -> dict[str, Any]:
+    def alert(kind: str, percent: int) -> dict[str, Any]:
+        return {
+            "Notification": {
+                "NotificationType": kind,
+                "ComparisonOperator": "GREATER_THAN",
+                "Threshold": percent,
+                "ThresholdType": "PERCENTAGE",
+            },
+            "Subscribers": [{"SubscriptionType": "EMAIL", "Address": ref("BudgetEmail")}],
+        }
+
+    return {
+        "Resources": {
+            "Budget": {
+                "Type": "AWS::Budgets::Budget",
+                "Condition": "HasBudget",
+                "Properties": {
+                    "Budget": {
+                        "BudgetName": names.budget,
+                        "BudgetType": "COST",
+                        "TimeUnit": "MONTHLY",
+                        "BudgetLimit": {"Amount": ref("BudgetAmount"), "Unit": "USD"},
+                    },
+                    "NotificationsWithSubscribers": [alert("ACTUAL", 80), alert("FORECASTED", 100)],
+                },
+            }
+        }
+    }
+
+
+def app_outputs() -> dict[str, Any]:
+    return {
+        "Outputs": {
+            "SiteURL": {"Value": sub("https://${Distribution.DomainName}")},
+            "ApiURL": {"Value": sub(f"https://${{Distribution.DomainName}}/{API_STAGE}")},
+            "DistributionId": {"Value": ref("Distribution")},
+            "PagesBucket": {"Value": ref("PagesBucket")},
+            "TableName": {"Value": ref("TableName")},
+        }
+    }
+
+
+# --- Chalice's project configuration ------------------------------------------------------------------------
+
+
+def chalice_config(names: Names, limits: Limits) -> dict[str, Any]:
+    stage: dict[str, Any] = {
+        "api_gateway_stage": API_STAGE,
+        "api_gateway_endpoint_type": "REGIONAL",
+        "autogen_policy": False,
+        "iam_policy_file": "policy.json",
+        "lambda_memory_size": limits.memory_mb,
+        "lambda_timeout": limits.timeout_seconds,
+    }
+    if limits.reserved_concurrency is not None:
+        stage["reserved_concurrency"] = limits.reserved_concurrency
+    return {"version": "2.0", "app_name": APP_NAME, "stages": {names.stage: stage}}
