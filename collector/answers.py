@@ -5,7 +5,7 @@ The request format (frozen here; later features fill these fields, they never ch
 
 | field     | form / JSON            | meaning                                                               |
 |-----------|------------------------|-----------------------------------------------------------------------|
-| id        | 8-64 of [A-Za-z0-9_-]  | the page script's response id; absent without JavaScript               |
+| id        | 8-64 of [A-Za-z0-9_-]  | the page script's response id; absent without JavaScript |
 | v         | definition version     | required: the page's build; every published version is kept           |
 | lang      | language code          | the page's language (default: the survey's first language)            |
 | src       | card, sign, receipt …  | where the customer found the link (script only)                       |
@@ -191,7 +191,9 @@ def record(
     aliases: tuple[str, ...] = ()
     response_id = submission.fields.get("id") or None
     if response_id is None:
-        response_id, aliases = double_tap_ids(definition.survey, submission.raw, client, user_agent, received_at)
+        response_id, aliases = double_tap_ids(
+            definition.survey, submission.raw, client, user_agent, received_at
+        )
     response = {
         "id": response_id,
         "survey": definition.survey,
@@ -213,7 +215,9 @@ def double_tap_ids(
     window = int(received_at.timestamp()) // DOUBLE_TAP_WINDOW_SECONDS
 
     def make(w: int) -> str:
-        digest = hashlib.sha256(b"\0".join([survey.encode(), body, client.encode(), user_agent.encode(), b"%d" % w]))
+        digest = hashlib.sha256(
+            b"\0".join([survey.encode(), body, client.encode(), user_agent.encode(), b"%d" % w])
+        )
         return "f-" + digest.hexdigest()[:32]
 
     return make(window), (make(window - 1),)

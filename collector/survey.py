@@ -257,7 +257,9 @@ def parse(data: dict[str, Any], folder: Path | None = None, source: Path | None 
     try:
         ZoneInfo(time_zone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise SurveyError("time_zone", f'"{time_zone}" is not an IANA time zone such as "Europe/London"') from None
+        raise SurveyError(
+            "time_zone", f'"{time_zone}" is not an IANA time zone such as "Europe/London"'
+        ) from None
     site_url = top.string("site_url", default=None)
     if site_url is not None:
         if not re.match(r"^https?://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~/-]*)?$", site_url):
@@ -383,7 +385,9 @@ class _Table:
         if not value:
             raise SurveyError(self._where(key), "must not be empty")
         if len(value) > max_length:
-            raise SurveyError(self._where(key), f"is {len(value)} characters; at most {max_length} are allowed")
+            raise SurveyError(
+                self._where(key), f"is {len(value)} characters; at most {max_length} are allowed"
+            )
         return value
 
     def slug(self, key: str) -> str:
@@ -423,7 +427,9 @@ class _Table:
             raise SurveyError(self._where(key), "must not be empty")
         for i, item in enumerate(value):
             if not isinstance(item, kind):
-                raise SurveyError(f"{self._where(key)}[{i}]", f"must be a {kind.__name__}, not {_type_name(item)}")
+                raise SurveyError(
+                    f"{self._where(key)}[{i}]", f"must be a {kind.__name__}, not {_type_name(item)}"
+                )
         return value
 
     def table(self, key: str, required: bool = False) -> _Table:
