@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import click
 
-from . import site
+from . import cards, collect, deploy, results, site
 
 COMMANDS: list[click.Command] = [
     *site.COMMANDS,
+    *results.COMMANDS,
+    *collect.COMMANDS,
+    *cards.COMMANDS,
+    *deploy.COMMANDS,
 ]

@@ -1,0 +1,481 @@
+"""`wowcard build`: render a survey's static site into the URL layout of DESIGN.md.
+
+    <out>/<survey>/<location>/index.html                 the survey page, default language
+    <out>/<survey>/<location>/<lang>/index.html          the survey page, every language
+    <out>/<survey>/<location>/s/<staff>/index.html       a staff member preselected (staff cards)
+    <out>/<survey>/<location>/<lang>/s/<staff>/index.html
+    <out>/<survey>/thanks/index.html, thanks/<lang>/index.html
+    <out>/<survey>/error/index.html, error/<lang>/index.html
+    <out>/<survey>/survey.json                           the compiled public definition
+
+Every page is self-contained (CSS, script and logo inline), checked against the gzip budget, and written
+deterministically. A manifest of the files wowcard wrote lets the next build remove pages of removed
+locations and staff without touching anything else in the folder.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import zlib
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import rcssmin
+import rjsmin
+from markupsafe import Markup
+
+from . import contrast, logo, render, strings
+from .collector import answers
+from .collector import survey as survey_model
+
+BUDGET = 14_600  # bytes gzipped: what arrives in the first round trip of a new connection
+MANIFEST = ".wowcard-manifest.json"
+PROGRESS_FROM = 500  # pages: smaller builds finish before a progress bar would be worth drawing
+MAX_BACK_LINKS = 8  # the error page links back to each location only while the list stays short
+WRITERS = 3  # threads compressing and writing pages while the next ones render
+BATCH = 32  # pages handed to a writer at once
+IN_FLIGHT = 8  # batches waiting for a writer, at most: bounds memory on a 30,000-page chain
+
+
+class BuildError(Exception):
+    """A survey the site cannot be built from; names the file and the field (or asset) to change."""
+
+    def __init__(self, message: str, path: str = "", file: str | Path | None = None):
+        self.message = message
+        self.path = path
+        self.file = _shown(Path(file)) if file is not None else None
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f"{self.file}: " if self.file else ""
+        field_path = f"{self.path}: " if self.path else ""
+        return f"{where}{field_path}{self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One written page: its path under the output folder, its kind and its size raw and gzipped."""
+
+    path: str
+    kind: str
+    raw: int
+    gzipped: int
+
+
+@dataclass(slots=True)
+class BuildResult:
+    out: Path
+    survey: str
+    pages: list[Page] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    definition: Path | None = None
+
+    @property
+    def folder(self) -> Path:
+        return self.out / self.survey
+
+    @property
+    def largest(self) -> Page:
+        return max(self.pages, key=lambda page: (page.gzipped, page.path))
+
+    def summary(self) -> str:
+        largest = self.largest
+        lines = [
+            f"wrote {len(self.pages):,} pages and survey.json to {_shown(self.folder)}/",
+            f"largest page: {largest.path}, {largest.gzipped:,} bytes gzipped (budget {BUDGET:,})",
+        ]
+        if self.removed:
+            lines.append(
+                f"removed {len(self.removed)} stale files of locations or staff no longer in the survey"
+            )
+        return "\n".join(lines)
+
+
+def _shown(path: Path) -> str:
+    """A path as the owner would type it: relative to the working folder when it is inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def gzipped_size(data: bytes) -> int:
+    """Bytes after `gzip -9`: a 10-byte header, DEFLATE at level 9, an 8-byte trailer."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    return len(compressor.compress(data) + compressor.flush())
+
+
+def collector_action(survey_id: str, collector_url: str | None) -> str:
+    """Where the form posts: the same origin by default, or an explicit collector URL."""
+    if collector_url is None:
+        return f"/api/s/{survey_id}/responses"
+    if not re.match(r"^https?://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~/-]*)?$", collector_url):
+        raise BuildError(
+            f'"{collector_url}" is not a URL such as "https://abc.execute-api.eu-west-1.amazonaws.com/api"',
+            "--collector-url",
+        )
+    return collector_url.rstrip("/") + f"/s/{survey_id}/responses"
+
+
+def build_site(
+    survey: survey_model.Survey,
+    out: Path | None = None,
+    collector_url: str | None = None,
+    templates: Path | None = None,
+    progress: bool = False,
+) -> BuildResult:
+    """Render every page of the survey's site into `out` (default: the survey's `output` folder)."""
+    site = Site.prepare(survey, collector_url, templates)
+    out = Path(out) if out is not None else survey.output
+    try:
+        return _write_site(site, out, progress)
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise BuildError(f"cannot write the site into {out}: {exc.strerror or exc}{where}") from None
+
+
+def _write_site(site: Site, out: Path, progress: bool) -> BuildResult:
+    survey = site.survey
+    folder = out / survey.id
+    result = BuildResult(out=out, survey=survey.id)
+    planned = [job.path for job in site.jobs()] + ["survey.json"]
+    previous = _read_manifest(folder)
+    _write_manifest(folder, sorted(set(previous) | set(planned)))  # a failed build still knows what it wrote
+    writer = _Writer(folder)
+    bar = _progress_bar(len(planned) - 1) if progress and len(planned) > PROGRESS_FROM else None
+
+    def finish(batch: list[Job], sizes: Future[list[tuple[int, int]]]) -> None:
+        for job, (raw, gzipped) in zip(batch, sizes.result(), strict=True):
+            if gzipped > BUDGET:
+                raise site.over_budget(f"{survey.id}/{job.path}", gzipped)
+            result.pages.append(Page(f"{survey.id}/{job.path}", job.kind, raw, gzipped))
+        if bar:
+            bar.advance(len(batch))
+
+    # Rendering holds the GIL; gzip and file writes release it, so they run beside the next renders. Pages
+    # go to the writers in batches: a future per page costs more than its gzip.
+    try:
+        with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+            pending: deque[tuple[list[Job], Future[list[tuple[int, int]]]]] = deque()
+            batch: list[Job] = []
+            rendered: list[tuple[str, bytes]] = []
+            for job in site.jobs():
+                batch.append(job)
+                rendered.append((job.path, site.render(job)))
+                if len(batch) == BATCH:
+                    pending.append((batch, pool.submit(writer.write_pages, rendered)))
+                    batch, rendered = [], []
+                    if len(pending) > IN_FLIGHT:
+                        finish(*pending.popleft())
+            if batch:
+                pending.append((batch, pool.submit(writer.write_pages, rendered)))
+            while pending:
+                finish(*pending.popleft())
+    finally:
+        if bar:
+            bar.close()
+    writer.write("survey.json", site.definition.dumps().encode("utf-8"))
+    result.definition = folder / "survey.json"
+    result.removed = _remove_stale(folder, set(previous) - set(planned))
+    _write_manifest(folder, sorted(planned))
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One page to render: where it goes, which template, and what differs from its language's context."""
+
+    path: str
+    kind: str
+    template: str
+    lang: str
+    extra: dict[str, Any]
+
+
+class Site:
+    """Everything a build renders from, prepared once: palette, minified assets, compiled templates and the
+    part of each page's context that is the same for a whole language."""
+
+    def __init__(
+        self,
+        survey: survey_model.Survey,
+        action: str,
+        env: Any,
+        assets: dict[str, str],
+        asset_sizes: dict[str, int],
+        palette: contrast.Palette,
+    ):
+        self.survey = survey
+        self.definition = survey.definition()
+        self.action = action
+        self.env = env
+        self.asset_sizes = asset_sizes
+        self.base = _site_path(survey.site_url)
+        self.shared: dict[tuple[str, str], Markup] = {}
+        env.globals["once"] = jinja2.pass_context(lambda context, name: self._once(context, name))
+        self.templates = {
+            name: render.template(env, name) for name in ("page.html", "thanks.html", "error.html")
+        }
+        self.contexts = {lang: self._language_context(lang, assets, palette) for lang in survey.languages}
+
+    @classmethod
+    def prepare(cls, survey: survey_model.Survey, collector_url: str | None, templates: Path | None) -> Site:
+        file = survey.source
+        available = strings.available()
+        for i, lang in enumerate(survey.languages):
+            if lang not in available:
+                raise BuildError(
+                    f'"{lang}" has no built-in page texts yet; available: {", ".join(available)}',
+                    f"languages[{i}]",
+                    file,
+                )
+        try:
+            palette = contrast.palette(survey.brand.primary, survey.brand.background)
+        except contrast.ContrastError as exc:
+            raise BuildError(exc.message, exc.path, file) from None
+        action = collector_action(survey.id, collector_url)
+        env = render.environment(render.theme_folder(survey.folder, templates))
+        try:
+            css_text, css_file = render.source(env, "page.css")
+            js_text, js_file = render.source(env, "page.js")
+            # "</" inside an inline <style> or <script> would end it early: escaped, it means the same.
+            assets = {
+                "css": rcssmin.cssmin(css_text).replace("</", "<\\/"),
+                "js": rjsmin.jsmin(js_text).replace("</", "<\\/"),
+            }
+            sizes = {
+                f"page.css ({css_file})": gzipped_size(assets["css"].encode()),
+                f"page.js ({js_file})": gzipped_size(assets["js"].encode()),
+            }
+            assets["logo"] = ""
+            if survey.brand.logo is not None:
+                assets["logo"] = logo.inline_svg(survey.brand.logo)
+                sizes[f"brand.logo ({survey.brand.logo.name})"] = gzipped_size(assets["logo"].encode())
+            return cls(survey, action, env, assets, sizes, palette)
+        except logo.LogoError as exc:
+            raise BuildError(str(exc), "brand.logo", file) from None
+        except render.TemplateError as exc:
+            raise BuildError(str(exc)) from None
+
+    def _language_context(
+        self, lang: str, assets: dict[str, str], palette: contrast.Palette
+    ) -> dict[str, Any]:
+        survey = self.survey
+        t = strings.catalog(lang, survey.retention_days)
+        custom_title = survey.title != survey_model.DEFAULT_TITLE
+        custom_thanks = survey.thank_you != survey_model.DEFAULT_THANK_YOU
+        return {
+            "lang": lang,
+            "t": t,
+            "palette": palette,
+            "css": Markup(assets["css"]),
+            "js": Markup(assets["js"]),
+            "logo": Markup(assets["logo"]),
+            "brand": survey.brand,
+            "question": survey.title if custom_title else t["wow_question"],
+            "thank_you": survey.thank_you if custom_thanks else t["thank_you"],
+            "questions": survey.questions,
+            "promises": survey.promises,
+            "ratings": survey_model.RATINGS,
+            "scale": tuple(range(survey_model.RATING_SCALE[0], survey_model.RATING_SCALE[1] + 1)),
+            "limits": answers.TEXT_LIMITS,
+            "action": self.action,
+            "version": self.definition.version,
+            "thanks_url": self.url("thanks", lang),
+            "error_url": self.url("error", lang),
+            "error_fields": strings.ERROR_FIELDS,
+            "back_links": [{"name": loc.name, "url": self.url(loc.id, lang)} for loc in survey.locations]
+            if len(survey.locations) <= MAX_BACK_LINKS
+            else [],
+        }
+
+    def _once(self, context: jinja2.runtime.Context, name: str) -> Markup:
+        """A part of a page rendered once per language and reused for every page (see page.html)."""
+        key = (name, context["lang"])
+        if key not in self.shared:
+            self.shared[key] = Markup(render.render(render.template(self.env, name), context.get_all()))
+        return self.shared[key]
+
+    def url(self, *parts: str) -> str:
+        """A root-relative URL inside the survey's site (site_url's path, if any, comes first)."""
+        return "/".join([self.base, self.survey.id, *parts]) + "/"
+
+    def jobs(self) -> Iterator[Job]:
+        """Every page of the layout, in a stable order."""
+        survey = self.survey
+        versions = [("", survey.languages[0])] + [(lang, lang) for lang in survey.languages]
+        for lang_dir, lang in versions:
+            prefix = f"{lang_dir}/" if lang_dir else ""
+            yield Job(f"thanks/{prefix}index.html", "thanks", "thanks.html", lang, {})
+            yield Job(f"error/{prefix}index.html", "error", "error.html", lang, {})
+        staff_at: dict[str, list[survey_model.Staff]] = {}
+        for person in survey.staff:  # one pass: Survey.staff_at per location is quadratic for a chain
+            for location_id in person.locations:
+                staff_at.setdefault(location_id, []).append(person)
+        for location in survey.locations:
+            staff = tuple(staff_at.get(location.id, ()))
+            for lang_dir, lang in versions:
+                base = f"{location.id}/{lang_dir}/" if lang_dir else f"{location.id}/"
+                page = {
+                    "location": location,
+                    "staff": staff,
+                    "selected": None,
+                    "languages": self._language_links(location.id),
+                }
+                yield Job(
+                    f"{base}index.html", "location" if not lang_dir else "language", "page.html", lang, page
+                )
+                for person in staff:
+                    yield Job(
+                        f"{base}s/{person.id}/index.html",
+                        "staff",
+                        "page.html",
+                        lang,
+                        {
+                            **page,
+                            "selected": person.id,
+                            "languages": self._language_links(location.id, "s", person.id),
+                        },
+                    )
+
+    def _language_links(self, *parts: str) -> list[dict[str, str]]:
+        if len(self.survey.languages) < 2:
+            return []
+        return [
+            {
+                "code": lang,
+                "name": strings.catalog(lang, 0)["language_name"],
+                "url": self.url(parts[0], lang, *parts[1:]),
+            }
+            for lang in self.survey.languages
+        ]
+
+    def render(self, job: Job) -> bytes:
+        context = self.contexts[job.lang]
+        if job.extra:
+            context = {**context, **job.extra}
+        try:
+            return render.render(self.templates[job.template], context).encode("utf-8")
+        except render.TemplateError as exc:
+            raise BuildError(str(exc)) from None
+
+    def over_budget(self, page: str, gzipped: int) -> BuildError:
+        asset, size = max(self.asset_sizes.items(), key=lambda item: item[1])
+        path = "brand.logo" if asset.startswith("brand.logo") else ""
+        return BuildError(
+            f"{page} would be {gzipped:,} bytes gzipped, over the page budget of {BUDGET:,} bytes; "
+            f"its largest part is {asset}: {size:,} bytes gzipped after minifying"
+            + ("; use a simpler SVG (fewer shapes and points, no embedded images)" if path else ""),
+            path,
+            self.survey.source,
+        )
+
+
+def _site_path(site_url: str | None) -> str:
+    if not site_url:
+        return ""
+    match = re.match(r"^https?://[^/]+(/.*)?$", site_url)
+    return (match.group(1) or "").rstrip("/") if match else ""
+
+
+class _Writer:
+    """Writes files under one folder, creating folders once and leaving unchanged files untouched."""
+
+    def write_pages(self, pages: list[tuple[str, bytes]]) -> list[tuple[int, int]]:
+        """Write each page that is within the budget; the raw and gzipped sizes of all of them."""
+        sizes = []
+        for relative, data in pages:
+            gzipped = gzipped_size(data)
+            if gzipped <= BUDGET:
+                self.write(relative, data)
+            sizes.append((len(data), gzipped))
+        return sizes
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.made: set[Path] = set()
+
+    def write(self, relative: str, data: bytes) -> None:
+        path = self.folder / relative
+        if path.parent not in self.made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.made.add(path.parent)
+        try:
+            if path.read_bytes() == data:
+                return
+        except OSError:
+            pass
+        path.write_bytes(data)
+
+
+def _read_manifest(folder: Path) -> list[str]:
+    try:
+        files = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    # Only plain relative paths inside the folder: a hand-edited manifest must not delete anything else.
+    return [
+        f for f in files if isinstance(f, str) and f and not f.startswith("/") and ".." not in f.split("/")
+    ]
+
+
+def _write_manifest(folder: Path, files: list[str]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    body = {
+        "note": "files written by `wowcard build`; the next build removes those it no longer writes",
+        "files": files,
+    }
+    (folder / MANIFEST).write_text(json.dumps(body, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _remove_stale(folder: Path, stale: set[str]) -> list[str]:
+    removed = []
+    for relative in sorted(stale):
+        path = folder / relative
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        removed.append(relative)
+        parent = path.parent
+        while parent != folder and folder in parent.parents:
+            try:
+                parent.rmdir()  # only succeeds when empty: other tools' files keep their folders
+            except OSError:
+                break
+            parent = parent.parent
+    return removed
+
+
+class _ProgressBar:
+    def __init__(self, total: int):
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.progress = Progress(
+            TextColumn("rendering pages"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self.task = self.progress.add_task("pages", total=total)
+        self.progress.start()
+
+    def advance(self, pages: int) -> None:
+        self.progress.advance(self.task, pages)
+
+    def close(self) -> None:
+        self.progress.stop()
+
+
+def _progress_bar(total: int) -> _ProgressBar | None:
+    return _ProgressBar(total) if sys.stderr.isatty() else None

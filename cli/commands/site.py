@@ -1,0 +1,66 @@
+"""`wowcard init` and `wowcard build`: scaffold a survey, render its static site."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..options import InputError, load_survey, survey_option
+
+
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
+@click.option("--force", is_flag=True, help="Overwrite an existing survey.toml and logo.")
+def init(directory: Path, force: bool) -> None:
+    """Create a commented survey.toml (and a logo) for an example business in DIRECTORY."""
+    from .. import scaffold
+
+    try:
+        written = scaffold.init(directory, force=force)
+    except scaffold.ScaffoldError as exc:
+        raise InputError(str(exc)) from None
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo("\nNext steps:")
+    if directory.resolve() != Path.cwd().resolve():
+        click.echo(f"  cd {directory}")
+    click.echo("  wowcard build      # render the survey pages into build/")
+    click.echo("  wowcard serve      # serve the pages locally and collect the answers")
+
+
+@click.command()
+@survey_option
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Output folder (default: the survey's `output`, build/ beside survey.toml).",
+)
+@click.option(
+    "--collector-url",
+    default=None,
+    metavar="URL",
+    help="Where pages post answers (default: the same origin, /api/s/<survey>/responses).",
+)
+@click.option(
+    "--templates",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="A theme folder overriding templates by file name (default: templates/ beside survey.toml).",
+)
+def build(survey_path: Path, out: Path | None, collector_url: str | None, templates: Path | None) -> None:
+    """Render the survey pages, thank-you and error pages and survey.json."""
+    from .. import build as site_build
+
+    survey = load_survey(survey_path)
+    try:
+        result = site_build.build_site(
+            survey, out=out, collector_url=collector_url, templates=templates, progress=True
+        )
+    except site_build.BuildError as exc:
+        raise InputError(str(exc)) from None
+    click.echo(result.summary())
+
+
+COMMANDS = [init, build]

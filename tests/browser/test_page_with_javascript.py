@@ -1,0 +1,274 @@
+"""The survey page's script in real Chromium: the JSON answer it sends, and its localStorage queue through
+offline spells, overloaded collectors, rejected answers, plain-HTTP pages and missing storage."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+SAVED = "Your answer is saved on this phone and will be sent automatically"
+
+
+def queue(page) -> list:
+    return page.evaluate("JSON.parse(localStorage.getItem('wowcard.queue') || '[]')")
+
+
+def answer_everything(page) -> None:
+    page.get_by_role("radio", name="Yes").check()
+    page.get_by_role("radio", name="Priya").check()
+    page.get_by_label("What did they do?").fill("  Found my lost glove  ")
+    for group, score in (("People", "5"), ("Process", "3"), ("Product", "4")):
+        page.get_by_role("group", name=group).get_by_role("radio", name=score).check()
+    page.get_by_role("checkbox", name="Served in under three minutes").check()
+    page.get_by_role("checkbox", name="Coffee roasted this week").check()
+    page.get_by_label("Anything else").fill("Lovely")
+    page.get_by_label("Your email or phone number").fill("+44 7700 900123")
+    page.get_by_role("checkbox", name="Yes, you may contact me").check()
+
+
+def wait_for(condition, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_the_script_sends_every_request_field_as_a_simple_json_request(loopback, phone, definition):
+    page = phone
+    requests = []
+    page.on("request", lambda r: requests.append(r) if r.method in ("POST", "OPTIONS") else None)
+    page.goto(loopback.url("/harbour/quay/?src=card"))
+    answer_everything(page)
+    page.get_by_role("button", name="Send").click()
+    page.wait_for_url("**/harbour/thanks/en/")
+
+    [post] = loopback.posts
+    assert post.content_type == "text/plain;charset=UTF-8"
+    [request] = requests
+    assert request.method == "POST" and set(request.headers) <= {
+        "content-type",
+        "user-agent",
+        "referer",
+        "origin",
+        "accept",
+        "sec-ch-ua",
+        "sec-ch-ua-mobile",
+        "sec-ch-ua-platform",
+    }
+    body = loopback.json_posts()[0]
+    device = page.evaluate("localStorage.getItem('wowcard.device')")
+    assert UUID4.match(body.pop("id"))
+    assert body == {
+        "v": definition.version,
+        "lang": "en",
+        "location": "quay",
+        "src": "card",
+        "device": device,
+        "wow": "yes",
+        "staff": "priya",
+        "what": "  Found my lost glove  ",
+        "people": 5,
+        "process": 3,
+        "product": 4,
+        "promises": ["fresh", "quick"],
+        "comment": "Lovely",
+        "contact": "+44 7700 900123",
+        "consent": "yes",
+        "website": "",
+    }
+    assert re.match(r"^[0-9a-f]{32}$", device)
+    assert queue(page) == []
+
+
+def test_unknown_sources_and_empty_answers_are_left_out(loopback, phone):
+    page = phone
+    page.goto(loopback.url("/harbour/mill/s/sam/?src=billboard"))
+    page.get_by_role("button", name="Send").click()
+    page.wait_for_url("**/harbour/thanks/en/")
+    body = loopback.json_posts()[0]
+    assert set(body) == {"id", "v", "lang", "location", "device", "staff", "website"}
+    assert body["staff"] == "sam"
+
+
+def test_an_answer_given_offline_is_kept_and_sent_once_when_back_online(loopback, phone):
+    page = phone
+    page.goto(loopback.url("/harbour/quay/"))
+    answer_everything(page)
+    page.context.set_offline(True)
+    page.get_by_role("button", name="Send").click()
+    status = page.get_by_role("status")
+    status.get_by_text(SAVED).wait_for()
+    assert page.locator("form").is_hidden()
+    assert len(queue(page)) == 1 and loopback.posts == []
+
+    page.context.set_offline(False)
+    page.wait_for_url("**/harbour/thanks/en/")
+    assert len(loopback.posts) == 1
+    assert queue(page) == []
+    page.wait_for_timeout(500)
+    assert len(loopback.posts) == 1
+
+
+def test_a_queued_answer_is_sent_on_the_next_page_load(loopback, browser):
+    import chromium
+
+    context = chromium.phone_context(browser)
+    try:
+        page = context.new_page()
+        page.goto(loopback.url("/harbour/quay/"))
+        page.get_by_role("radio", name="No").check()
+        context.set_offline(True)
+        page.get_by_role("button", name="Send").click()
+        page.get_by_role("status").get_by_text(SAVED).wait_for()
+        [queued] = queue(page)
+        page.close()
+
+        context.set_offline(False)
+        later = context.new_page()
+        later.goto(loopback.url("/harbour/thanks/"))
+        wait_for(lambda: len(loopback.posts) == 1)
+        wait_for(lambda: queue(later) == [])
+        assert loopback.json_posts()[0]["id"] == queued["answer"]["id"]
+        assert loopback.json_posts()[0]["wow"] == "no"
+        later.wait_for_timeout(300)
+        assert len(loopback.posts) == 1
+    finally:
+        context.close()
+
+
+def test_an_overloaded_collector_gets_the_answer_again_and_stores_it_once(loopback, phone):
+    page = phone
+    loopback.replies.append((503, {"error": "busy, try again"}, {"Retry-After": "1"}))
+    page.goto(loopback.url("/harbour/quay/"))
+    page.get_by_role("radio", name="Yes").check()
+    page.get_by_role("button", name="Send").click()
+    page.get_by_role("status").get_by_text(SAVED).wait_for()
+    assert len(queue(page)) == 1
+
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_url("**/harbour/thanks/en/")
+    first, second = loopback.json_posts()
+    assert first == second
+    assert len(loopback.stored) == 1 and queue(page) == []
+
+
+def test_the_backoff_timer_resends_without_any_event(loopback, phone):
+    page = phone
+    page.clock.install()
+    loopback.replies.append((500, {"error": "boom"}, {}))
+    page.goto(loopback.url("/harbour/mill/"))
+    page.get_by_role("button", name="Send").click()
+    page.get_by_role("status").get_by_text(SAVED).wait_for()
+    page.clock.run_for(7_000)  # the first retry comes 4 to 6 seconds later
+    page.wait_for_url("**/harbour/thanks/en/")
+    assert len(loopback.posts) == 2 and len(loopback.stored) == 1
+
+
+def test_an_answer_the_collector_rejects_is_dropped_and_the_error_page_names_the_field(loopback, phone):
+    page = phone
+    loopback.replies.append(
+        (400, {"error": "comment is longer than 1000 characters", "field": "comment"}, {})
+    )
+    page.goto(loopback.url("/harbour/quay/"))
+    page.get_by_label("Anything else").fill("x")
+    page.get_by_role("button", name="Send").click()
+    page.wait_for_url("**/harbour/error/en/#comment")
+    assert page.locator("#comment").is_visible()
+    assert queue(page) == []
+    page.goto(loopback.url("/harbour/quay/"))
+    page.wait_for_timeout(300)
+    assert len(loopback.posts) == 1
+
+
+def test_the_same_answer_is_never_sent_twice_at_once(loopback, phone):
+    page = phone
+    page.goto(loopback.url("/harbour/quay/"))
+    page.evaluate("""() => {
+        const form = document.querySelector('form');
+        form.requestSubmit(); form.requestSubmit();
+        window.dispatchEvent(new Event('online'));
+    }""")
+    page.wait_for_url("**/harbour/thanks/en/")
+    page.wait_for_timeout(300)
+    assert len(loopback.posts) == 1
+
+
+def test_a_page_on_plain_http_without_randomuuid_still_makes_ids(loopback, phone):
+    page = phone
+    page.goto(loopback.url("/harbour/quay/", host="wowcard.test"))
+    assert page.evaluate("[isSecureContext, typeof crypto.randomUUID]") == [False, "undefined"]
+    page.get_by_role("radio", name="Yes").check()
+    page.get_by_role("button", name="Send").click()
+    page.wait_for_url("**/harbour/thanks/en/")
+    assert UUID4.match(loopback.json_posts()[0]["id"])
+
+
+def test_without_local_storage_the_answer_is_sent_directly(loopback, browser):
+    import chromium
+
+    context = chromium.phone_context(browser)
+    context.add_init_script(
+        "Object.defineProperty(window, 'localStorage', "
+        "{get() { throw new DOMException('denied', 'SecurityError'); }})"
+    )
+    try:
+        page = context.new_page()
+        page.goto(loopback.url("/harbour/quay/"))
+        page.get_by_role("radio", name="Yes").check()
+        page.get_by_role("button", name="Send").click()
+        page.wait_for_url("**/harbour/thanks/en/")
+        body = loopback.json_posts()[0]
+        assert "device" not in body and UUID4.match(body["id"])
+    finally:
+        context.close()
+
+
+def test_without_local_storage_an_offline_answer_waits_in_the_open_page(loopback, browser):
+    import chromium
+
+    context = chromium.phone_context(browser)
+    context.add_init_script("Object.defineProperty(window, 'localStorage', {get() { return null; }})")
+    try:
+        page = context.new_page()
+        page.goto(loopback.url("/harbour/quay/"))
+        context.set_offline(True)
+        page.get_by_role("button", name="Send").click()
+        page.get_by_role("status").get_by_text("Keep this page open").wait_for()
+        context.set_offline(False)
+        page.wait_for_url("**/harbour/thanks/en/")
+        assert len(loopback.posts) == 1
+    finally:
+        context.close()
+
+
+def test_a_captive_portal_answering_200_does_not_take_the_answer_off_the_queue(loopback, phone):
+    page = phone
+    loopback.replies.append((200, {"portal": "please log in to the wifi"}, {}))
+    page.goto(loopback.url("/harbour/quay/"))
+    page.get_by_role("button", name="Send").click()
+    page.get_by_role("status").get_by_text(SAVED).wait_for()
+    assert len(queue(page)) == 1
+
+
+def test_after_a_rejection_the_form_is_ready_for_a_corrected_answer(loopback, phone):
+    page = phone
+    # Back from the error page, a phone may restore the form page as it was (back/forward cache); staying
+    # on the page (the error page answers 204 No Content) shows the same state.
+    page.route("**/harbour/error/**", lambda route: route.fulfill(status=204))
+    loopback.replies.append((400, {"error": "what is longer than 500 characters", "field": "what"}, {}))
+    page.goto(loopback.url("/harbour/quay/"))
+    page.get_by_role("radio", name="Yes").check()
+    page.get_by_role("button", name="Send").click()
+    send = page.get_by_role("button", name="Send", exact=True)
+    expect(send).to_be_enabled()
+    page.get_by_label("What did they do?").fill("Shorter now")
+    send.click()
+    page.wait_for_url("**/harbour/thanks/en/")
+    first, second = loopback.json_posts()
+    assert first["id"] != second["id"] and second["what"] == "Shorter now"
