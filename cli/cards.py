@@ -51,7 +51,7 @@ class NoPublicUrl(Exception):
             f"{where}site_url is not set, so the cards' QR codes would point nowhere.\n"
             "Set it to the address where the survey pages are published, for example\n"
             '    site_url = "https://survey.example.com"\n'
-            "in survey.toml, or publish the pages with `wowcard deploy` first and use the address it prints."
+            "in survey.toml, or deploy the pages with `wowcard deploy` and run `wowcard cards --stage NAME`."
         )
 
 

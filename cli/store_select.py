@@ -2,9 +2,10 @@
 wears, and `opened_store()`, which opens it and turns store failures into one clear sentence.
 
 The choice, in order: an explicit `--store sqlite:PATH|dynamodb:TABLE` (a relative PATH is relative to the
-working directory, as the user typed it), else `[store] url` of survey.toml (a relative PATH is relative to
-survey.toml). A malformed URL is input the user can fix (exit 2); a store that cannot be reached is a failed
-operation (exit 1), DESIGN.md "Exit codes".
+working directory, as the user typed it), else `--stage NAME` (the table of that deployed stage, read from
+its CloudFormation outputs: no state file on a laptop), else `[store] url` of survey.toml (a relative PATH
+is relative to survey.toml). A malformed URL is input the user can fix (exit 2); a store that cannot be
+reached is a failed operation (exit 1), DESIGN.md "Exit codes".
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,10 +38,11 @@ class StoreChoice:
     region: str | None = None
     endpoint_url: str | None = None
     profile: str | None = None
+    stage: str | None = None
 
 
 def store_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Add --store, --region, --endpoint-url and --profile to a command; it receives them as one
+    """Add --store, --stage, --region, --endpoint-url and --profile to a command; it receives them as one
     `store_choice: StoreChoice` keyword argument."""
 
     @functools.wraps(func)
@@ -50,9 +52,14 @@ def store_options(func: Callable[..., Any]) -> Callable[..., Any]:
         region: str | None,
         endpoint_url: str | None,
         profile: str | None,
+        stage: str | None,
         **kwargs: Any,
     ) -> Any:
-        choice = StoreChoice(url=store_url, region=region, endpoint_url=endpoint_url, profile=profile)
+        if store_url is not None and stage is not None:
+            raise InputError("--store and --stage name two stores; give one of them")
+        choice = StoreChoice(
+            url=store_url, region=region, endpoint_url=endpoint_url, profile=profile, stage=stage
+        )
         return func(*args, store_choice=choice, **kwargs)
 
     options = [
@@ -62,6 +69,12 @@ def store_options(func: Callable[..., Any]) -> Callable[..., Any]:
             metavar="sqlite:PATH|dynamodb:TABLE",
             default=None,
             help="Read this store instead of the survey's [store] url.",
+        ),
+        click.option(
+            "--stage",
+            metavar="NAME",
+            default=None,
+            help="The store of this deployed stage (`wowcard deploy --stage NAME`), found from its stack.",
         ),
         click.option("--region", default=None, help="AWS region of the DynamoDB table."),
         click.option(
@@ -77,9 +90,36 @@ def store_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def deployed(choice: StoreChoice, survey: Survey) -> StoreChoice:
+    """Turn `--stage NAME` into the deployed stage's table and region (read from its stack outputs);
+    any other choice is returned as it is."""
+    if choice.stage is None:
+        return choice
+    outputs = _stage_outputs(survey.id, choice.stage, choice.region, choice.profile)
+    return replace(choice, url=outputs["store_url"], region=outputs["region"], stage=None)
+
+
+def deployed_site_url(choice: StoreChoice, survey: Survey) -> str:
+    """The public URL (CloudFront) of the deployed stage `choice.stage`: where printed cards should point."""
+    assert choice.stage is not None
+    return _stage_outputs(survey.id, choice.stage, choice.region, choice.profile)["site_url"]
+
+
+def _stage_outputs(survey_id: str, stage: str, region: str | None, profile: str | None) -> dict[str, str]:
+    from .deploy import AwsSetupError, DeployError, stage_outputs
+
+    try:
+        return stage_outputs(survey_id, stage, region=region, profile=profile)
+    except AwsSetupError as exc:
+        raise InputError(str(exc)) from None
+    except DeployError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def resolve(choice: StoreChoice, survey: Survey) -> tuple[str, Path]:
     """The store URL and the folder a relative `sqlite:` path is relative to. Raises InputError (exit 2)
     for a URL that is neither sqlite:PATH nor dynamodb:TABLE."""
+    choice = deployed(choice, survey)
     if choice.url is not None:
         if not STORE_URL.match(choice.url):
             raise InputError(f'--store: "{choice.url}" is not a store; use sqlite:PATH or dynamodb:TABLE')
@@ -107,6 +147,7 @@ def opened_store(survey: Survey, choice: StoreChoice, *, must_exist: bool = True
     file that does not exist yet is reported rather than silently created (when `must_exist`)."""
     from .collector.store import StoreError, open_store
 
+    choice = deployed(choice, survey)
     url, folder = resolve(choice, survey)
     name = describe(url, folder)
     if must_exist and url.startswith("sqlite:") and not sqlite_path(url[len("sqlite:") :], folder).is_file():

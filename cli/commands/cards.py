@@ -57,19 +57,40 @@ from ..options import InputError, load_survey, survey_option
     help="A theme folder overriding card.html, sheet.html or cards.css (default: templates/ beside "
     "survey.toml).",
 )
+@click.option(
+    "--stage",
+    metavar="NAME",
+    default=None,
+    help="Point the cards at this deployed stage's pages (its CloudFront URL) instead of site_url.",
+)
+@click.option("--region", default=None, help="AWS region of the deployed stage.")
+@click.option("--profile", default=None, help="A named AWS profile to read the deployed stage with.")
 def cards(
-    survey_path: Path, per: str, size: str, fmt: str, src: str, out: Path | None, templates: Path | None
+    survey_path: Path,
+    per: str,
+    size: str,
+    fmt: str,
+    src: str,
+    out: Path | None,
+    templates: Path | None,
+    stage: str | None,
+    region: str | None,
+    profile: str | None,
 ) -> None:
     """Print-ready wow cards and a counter sign per location, each with a QR code to its survey page."""
     from .. import cards as card_maker
     from ..logo import LogoError
     from ..pdf import PdfError
     from ..render import TemplateError
+    from ..store_select import StoreChoice, deployed_site_url
 
     survey = load_survey(survey_path)
+    site_url = None
+    if stage is not None:
+        site_url = deployed_site_url(StoreChoice(region=region, profile=profile, stage=stage), survey)
     try:
         written = card_maker.make_cards(
-            survey, per=per, size=size, fmt=fmt, src=src, out=out, templates=templates
+            survey, per=per, size=size, fmt=fmt, src=src, out=out, templates=templates, site_url=site_url
         )
     except (card_maker.NoPublicUrl, TemplateError) as exc:
         raise InputError(str(exc)) from None

@@ -141,8 +141,9 @@ def deploy_command(
             "(wowcard does not manage custom domains)."
         )
     click.echo("\nNext:")
-    click.echo(f"  wowcard cards -s {survey_path}    # QR cards for these pages (with site_url set as above)")
-    click.echo(f"  wowcard results -s {survey_path} --store dynamodb:{done.table} --region {done.region}")
+    where = f"--stage {stage} --region {done.region}"
+    click.echo(f"  wowcard cards -s {survey_path} {where}    # QR cards pointing at these pages")
+    click.echo(f"  wowcard results -s {survey_path} {where}    # reads table {done.table}")
 
 
 @click.command("destroy")

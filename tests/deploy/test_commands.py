@@ -73,10 +73,47 @@ def test_deploy_prints_progress_then_the_survey_urls_and_what_to_do_next(
         f"  {site}/harbour/mill/",
     ]
     assert f'Add site_url = "{site}" to {survey_file}' in result.stdout
-    assert (
-        f"wowcard results -s {survey_file} --store dynamodb:wowcard-harbour --region eu-west-2"
-        in result.stdout
+    assert f"wowcard results -s {survey_file} --stage prod --region eu-west-2" in result.stdout
+    assert f"wowcard cards -s {survey_file} --stage prod --region eu-west-2" in result.stdout
+
+
+def test_results_and_cards_find_the_deployed_stage_from_its_stack(
+    wowcard: Any, account: Any, survey_file: Path, tmp_path: Path
+) -> None:
+    data, app = account.first_deploy(NAMES)
+    assert wowcard("deploy", "-s", str(survey_file), "--region", "eu-west-2").exit_code == 0
+    account.cloudformation.exists(NAMES.app_stack, app)
+
+    result = wowcard("results", "-s", str(survey_file), "--stage", "prod", "--format", "json")
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["responses"] == 0
+    account.cloudformation.exists(NAMES.app_stack, app)
+    out = tmp_path / "cards"
+    result = wowcard(
+        "cards", "-s", str(survey_file), "--stage", "prod", "--format", "html", "--out", str(out)
     )
+    assert result.exit_code == 0, result.output
+    sheet = next(out.glob("cards-*.html")).read_text(encoding="utf-8")
+    assert f"{app['SiteURL']}/harbour/quay/?src=card" in sheet
+
+
+def test_a_stage_that_is_not_deployed_is_reported_with_what_to_run(
+    wowcard: Any, account: Any, survey_file: Path
+) -> None:
+    account.cloudformation.missing(NAMES.app_stack)
+
+    result = wowcard("results", "-s", str(survey_file), "--stage", "prod")
+
+    assert result.exit_code == 1
+    assert "run `wowcard deploy --stage prod`" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_store_and_stage_together_are_an_input_error(wowcard: Any, survey_file: Path) -> None:
+    result = wowcard("results", "-s", str(survey_file), "--stage", "prod", "--store", "sqlite:x.db")
+    assert result.exit_code == 2
+    assert "--store and --stage" in result.output
 
 
 def test_deploy_dry_run_prints_the_plan(wowcard: Any, account: Any, survey_file: Path) -> None:
