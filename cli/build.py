@@ -9,8 +9,10 @@
     <out>/<survey>/survey.json                           the compiled public definition
 
 Every page is self-contained (CSS, script and logo inline), checked against the gzip budget, and written
-deterministically. A manifest of the files wowcard wrote lets the next build remove pages of removed
-locations and staff without touching anything else in the folder.
+deterministically. Each language's pages carry wowcard's texts from its gettext catalog and the owner's from
+survey.toml in that language (`wowcard.i18n`), `lang` and `dir` on <html>, and a switcher to the others.
+A manifest of the files wowcard wrote lets the next build remove pages of removed locations and staff
+without touching anything else in the folder.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import zlib
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,7 @@ import rcssmin
 import rjsmin
 from markupsafe import Markup
 
-from . import contrast, logo, render, strings
+from . import contrast, i18n, logo, render
 from .collector import answers
 from .collector import survey as survey_model
 
@@ -42,6 +44,24 @@ MAX_BACK_LINKS = 8  # the error page links back to each location only while the 
 WRITERS = 3  # threads compressing and writing pages while the next ones render
 BATCH = 32  # pages handed to a writer at once
 IN_FLIGHT = 8  # batches waiting for a writer, at most: bounds memory on a 30,000-page chain
+# Field names the collector can name in an error redirect (`error/<lang>/#<field>`), in page order; error.html
+# holds a message for each.
+ERROR_FIELDS = (
+    "location",
+    "v",
+    "lang",
+    "wow",
+    "staff",
+    "what",
+    "people",
+    "process",
+    "product",
+    "promises",
+    "comment",
+    "contact",
+    "consent",
+    "request",
+)
 
 
 class BuildError(Exception):
@@ -211,8 +231,10 @@ class Site:
         assets: dict[str, str],
         asset_sizes: dict[str, int],
         palette: contrast.Palette,
+        texts: dict[str, i18n.Texts],
     ):
         self.survey = survey
+        self.texts = texts
         self.definition = survey.definition()
         self.action = action
         self.env = env
@@ -223,25 +245,23 @@ class Site:
         self.templates = {
             name: render.template(env, name) for name in ("page.html", "thanks.html", "error.html")
         }
+        self.names = {lang: texts[lang].name for lang in survey.languages}
         self.contexts = {lang: self._language_context(lang, assets, palette) for lang in survey.languages}
+        self.localized: dict[str, tuple[dict[str, survey_model.Location], dict[str, survey_model.Staff]]] = {
+            lang: self._localized_names(lang) for lang in survey.languages
+        }
 
     @classmethod
     def prepare(cls, survey: survey_model.Survey, collector_url: str | None, templates: Path | None) -> Site:
         file = survey.source
-        available = strings.available()
-        for i, lang in enumerate(survey.languages):
-            if lang not in available:
-                raise BuildError(
-                    f'"{lang}" has no built-in page texts yet; available: {", ".join(available)}',
-                    f"languages[{i}]",
-                    file,
-                )
+        theme = render.theme_folder(survey.folder, templates)
+        texts = _load_texts(survey, theme)
         try:
             palette = contrast.palette(survey.brand.primary, survey.brand.background)
         except contrast.ContrastError as exc:
             raise BuildError(exc.message, exc.path, file) from None
         action = collector_action(survey.id, collector_url)
-        env = render.environment(render.theme_folder(survey.folder, templates))
+        env = render.environment(theme)
         try:
             css_text, css_file = render.source(env, "page.css")
             js_text, js_file = render.source(env, "page.js")
@@ -258,43 +278,74 @@ class Site:
             if survey.brand.logo is not None:
                 assets["logo"] = logo.inline_svg(survey.brand.logo)
                 sizes[f"brand.logo ({survey.brand.logo.name})"] = gzipped_size(assets["logo"].encode())
-            return cls(survey, action, env, assets, sizes, palette)
+            return cls(survey, action, env, assets, sizes, palette, texts)
         except logo.LogoError as exc:
             raise BuildError(str(exc), "brand.logo", file) from None
-        except render.TemplateError as exc:
+        except (render.TemplateError, i18n.CatalogError) as exc:
             raise BuildError(str(exc)) from None
 
     def _language_context(
         self, lang: str, assets: dict[str, str], palette: contrast.Palette
     ) -> dict[str, Any]:
         survey = self.survey
-        t = strings.catalog(lang, survey.retention_days)
-        custom_title = survey.title != survey_model.DEFAULT_TITLE
-        custom_thanks = survey.thank_you != survey_model.DEFAULT_THANK_YOU
+        texts = self.texts[lang]
+        brand = replace(
+            survey.brand,
+            name=survey.text("brand.name", lang, survey.brand.name),
+            tagline=survey.text("brand.tagline", lang, survey.brand.tagline),
+        )
+        promises = tuple(
+            replace(p, text=survey.text(f"promises[{i}].text", lang, p.text))
+            for i, p in enumerate(survey.promises)
+        )
         return {
             "lang": lang,
-            "t": t,
+            "dir": texts.direction,
+            "_": texts.gettext,
+            "gettext": texts.gettext,
+            "ngettext": texts.ngettext,
             "palette": palette,
             "css": Markup(assets["css"]),
             "js": Markup(assets["js"]),
             "logo": Markup(assets["logo"]),
-            "brand": survey.brand,
-            "question": survey.title if custom_title else t["wow_question"],
-            "thank_you": survey.thank_you if custom_thanks else t["thank_you"],
+            "brand": brand,
+            "question": i18n.question(survey, texts),
+            "thank_you": i18n.thank_you(survey, texts),
             "questions": survey.questions,
-            "promises": survey.promises,
+            "promises": promises,
             "ratings": survey_model.RATINGS,
             "scale": tuple(range(survey_model.RATING_SCALE[0], survey_model.RATING_SCALE[1] + 1)),
             "limits": answers.TEXT_LIMITS,
+            "retention_days": survey.retention_days,
             "action": self.action,
             "version": self.definition.version,
             "thanks_url": self.url("thanks", lang),
             "error_url": self.url("error", lang),
-            "error_fields": strings.ERROR_FIELDS,
-            "back_links": [{"name": loc.name, "url": self.url(loc.id, lang)} for loc in survey.locations]
+            "error_fields": ERROR_FIELDS,
+            "back_links": [
+                {"name": survey.text(f"locations[{i}].name", lang, loc.name), "url": self.url(loc.id, lang)}
+                for i, loc in enumerate(survey.locations)
+            ]
             if len(survey.locations) <= MAX_BACK_LINKS
             else [],
         }
+
+    def _localized_names(
+        self, lang: str
+    ) -> tuple[dict[str, survey_model.Location], dict[str, survey_model.Staff]]:
+        """Locations and staff whose names the owner gave in this language (the others keep theirs)."""
+        survey = self.survey
+        locations = {
+            loc.id: replace(loc, name=name)
+            for i, loc in enumerate(survey.locations)
+            if (name := survey.text(f"locations[{i}].name", lang, loc.name)) != loc.name
+        }
+        staff = {
+            person.id: replace(person, name=name)
+            for i, person in enumerate(survey.staff)
+            if (name := survey.text(f"staff[{i}].name", lang, person.name)) != person.name
+        }
+        return locations, staff
 
     def _once(self, context: jinja2.runtime.Context, name: str) -> Markup:
         """A part of a page rendered once per language and reused for every page (see page.html)."""
@@ -320,14 +371,17 @@ class Site:
             for location_id in person.locations:
                 staff_at.setdefault(location_id, []).append(person)
         for location in survey.locations:
-            staff = tuple(staff_at.get(location.id, ()))
+            everyone = tuple(staff_at.get(location.id, ()))
             for lang_dir, lang in versions:
                 base = f"{location.id}/{lang_dir}/" if lang_dir else f"{location.id}/"
+                places, names = self.localized[lang]
+                staff = tuple(names.get(p.id, p) for p in everyone) if names else everyone
                 page = {
-                    "location": location,
+                    "location": places.get(location.id, location),
                     "staff": staff,
                     "selected": None,
                     "languages": self._language_links(location.id),
+                    "auto": not lang_dir,  # the default address: the script may follow the phone's language
                 }
                 yield Job(
                     f"{base}index.html", "location" if not lang_dir else "language", "page.html", lang, page
@@ -351,7 +405,7 @@ class Site:
         return [
             {
                 "code": lang,
-                "name": strings.catalog(lang, 0)["language_name"],
+                "name": self.names[lang],
                 "url": self.url(parts[0], lang, *parts[1:]),
             }
             for lang in self.survey.languages
@@ -363,7 +417,7 @@ class Site:
             context = {**context, **job.extra}
         try:
             return render.render(self.templates[job.template], context).encode("utf-8")
-        except render.TemplateError as exc:
+        except (render.TemplateError, i18n.CatalogError) as exc:
             raise BuildError(str(exc)) from None
 
     def over_budget(self, page: str, gzipped: int) -> BuildError:
@@ -376,6 +430,28 @@ class Site:
             path,
             self.survey.source,
         )
+
+
+def _load_texts(survey: survey_model.Survey, theme: Path | None) -> dict[str, i18n.Texts]:
+    """The built-in texts of every survey language; BuildError naming `languages[i]` for one without."""
+    available = i18n.available(theme)
+    texts = {}
+    for i, lang in enumerate(survey.languages):
+        if lang not in available:
+            close = i18n.suggestion(lang, available)
+            hint = f'did you mean "{close}"? ' if close else ""
+            raise BuildError(
+                f'"{lang}" has no built-in page texts; {hint}available: {", ".join(available)} '
+                f"(or add a catalog as templates/{i18n.LOCALE}/{i18n.folder_name(lang)}/LC_MESSAGES/"
+                f"{i18n.DOMAIN}.po beside survey.toml)",
+                f"languages[{i}]",
+                survey.source,
+            )
+        try:
+            texts[lang] = i18n.load(lang, theme)
+        except i18n.CatalogError as exc:
+            raise BuildError(str(exc), f"languages[{i}]", survey.source) from None
+    return texts
 
 
 def _site_path(site_url: str | None) -> str:

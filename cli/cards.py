@@ -18,8 +18,8 @@ from pathlib import Path
 import segno
 from markupsafe import Markup
 
-from . import contrast, render, strings
-from .collector.survey import DEFAULT_TITLE, Location, Staff, Survey
+from . import contrast, i18n, render
+from .collector.survey import Location, Staff, Survey
 from .logo import inline_svg
 
 PER = ("location", "staff")
@@ -34,12 +34,6 @@ INK = contrast.DARK
 MUTED = "#5b5f66"
 PAPER_WHITE = "#ffffff"
 QR_INK = "#000000"
-
-STRINGS = {
-    "scan_or_visit": "Scan or visit",
-    "scan_with_camera": "Scan with your phone camera",
-    "print_actual_size": "Print at 100 % (actual size), then cut along the marks",
-}
 
 
 class NoPublicUrl(Exception):
@@ -542,9 +536,12 @@ class Branding:
     logo_svg: str | None  # the owner's logo as one <svg> element without a size (wowcard.logo)
     question: str
     intro: str  # the line under "Scan with your phone camera" on a counter sign
+    scan_or_visit: str  # over the address on a business card
+    scan_with_camera: str  # under the question on an A6 card or a counter sign
+    print_note: str  # in the margin of a sheet of cards
 
 
-def branding(survey: Survey) -> Branding:
+def branding(survey: Survey, theme: Path | None = None) -> Branding:
     primary = survey.brand.primary
     return Branding(
         name=survey.brand.name,
@@ -553,16 +550,31 @@ def branding(survey: Survey) -> Branding:
         on_primary=contrast.text_on(primary),
         accent=primary if contrast.ratio(primary, PAPER_WHITE) >= contrast.AA_TEXT else INK,
         logo_svg=inline_svg(survey.brand.logo) if survey.brand.logo else None,
-        question=survey.title if survey.title != DEFAULT_TITLE else _page_string(survey, "wow_question"),
-        intro=_page_string(survey, "intro"),
+        **card_words(survey, theme),
     )
 
 
-def _page_string(survey: Survey, key: str) -> str:
-    """A built-in string of the survey page in the survey's default language, so the sign says what the page
-    will say (English where no translation ships yet)."""
-    language = survey.languages[0] if survey.languages[0] in strings.available() else "en"
-    return strings.catalog(language, survey.retention_days)[key]
+def card_words(survey: Survey, theme: Path | None = None) -> dict[str, str]:
+    """wowcard's own words on cards and signs in the survey's default language, so a card says what the page
+    will say; in English where that language's catalog is missing or incomplete (`wowcard build` says so)."""
+    try:
+        return _card_words(survey, i18n.load(survey.languages[0], theme))
+    except i18n.CatalogError:
+        return _card_words(survey, i18n.load(i18n.SOURCE_LANGUAGE))
+
+
+def _card_words(survey: Survey, texts: i18n.Texts) -> dict[str, str]:
+    _ = texts.gettext
+    return {
+        "question": i18n.question(survey, texts),
+        "intro": i18n.intro(texts),
+        # Translators: on a business card, over the survey's web address beside the QR code.
+        "scan_or_visit": _("Scan or visit"),
+        # Translators: on a card or counter sign, over its QR code.
+        "scan_with_camera": _("Scan with your phone camera"),
+        # Translators: in the margin of a sheet of ten cards, for whoever prints and cuts them.
+        "print_note": _("Print at 100 % (actual size), then cut along the marks"),
+    }
 
 
 def _place_logo(brand: Branding, box: Box) -> Logo | None:
@@ -608,7 +620,7 @@ def landscape_card(brand: Branding, target: Target, paper: Paper) -> Art:
     under = Box(qr.box.x - 1.5, quiet.bottom + 0.3, side + 3, h - m + 1 - quiet.bottom - 0.3)
     texts = fit_stack(
         [
-            Part("label", STRINGS["scan_or_visit"], 1.9, fill=MUTED, max_lines=1),
+            Part("label", brand.scan_or_visit, 1.9, fill=MUTED, max_lines=1),
             Part("url", target.short_url, 2.3, 700, max_lines=8, url=True),
         ],
         under,
@@ -679,7 +691,7 @@ def portrait_art(brand: Branding, target: Target, paper: Paper, kind: str) -> Ar
             balance=True,
         )
     )
-    prompt = [Part("cta", STRINGS["scan_with_camera"], 3.3 * k, fill=MUTED, max_lines=1)]
+    prompt = [Part("cta", brand.scan_with_camera, 3.3 * k, fill=MUTED, max_lines=1)]
     if kind == "sign":
         prompt.append(Part("intro", brand.intro, 2.4 * k, fill=MUTED, max_lines=2))
     cta = Box(x0, bubble.bottom + tail + 2.4 * k, cw, (8.2 if kind == "sign" else 4.4) * k)
@@ -768,7 +780,7 @@ class Page:
 CROP_OFFSET, CROP_LENGTH = 1.5, 5.0  # mm: marks stop short of the card so none is printed on it
 
 
-def sheet_page(art: Art, paper: Paper, columns: int, rows: int, caption: str) -> Page:
+def sheet_page(art: Art, paper: Paper, columns: int, rows: int, caption: str, note: str) -> Page:
     """`columns` × `rows` copies of one card, centred on the paper, with crop marks in the margins."""
     grid_w, grid_h = columns * art.width, rows * art.height
     left, top = (paper.width - grid_w) / 2, (paper.height - grid_h) / 2
@@ -795,7 +807,7 @@ def sheet_page(art: Art, paper: Paper, columns: int, rows: int, caption: str) ->
         ),
         fit_text(
             "caption",
-            STRINGS["print_actual_size"],
+            note,
             Box(band.x + art.width, band.y, band.w, band.h),
             max_size=2.2,
             min_size=1.5,
@@ -808,7 +820,12 @@ def sheet_page(art: Art, paper: Paper, columns: int, rows: int, caption: str) ->
     return Page(paper.width, paper.height, slots, tuple(marks), captions if columns > 1 else ())
 
 
-def card_pages(arts: Iterable[Art], size: Size, brand_name: str) -> list[Page]:
+def card_pages(arts: Iterable[Art], size: Size, brand_name: str, note: str | None = None) -> list[Page]:
+    """The pages of cards; `note` is the printing advice in a sheet's margin (Branding.print_note)."""
+    if note is None:
+        note = i18n.load(i18n.SOURCE_LANGUAGE).gettext(
+            "Print at 100 % (actual size), then cut along the marks"
+        )
     pages = []
     for art in arts:
         if size.sheet is None:
@@ -818,7 +835,7 @@ def card_pages(arts: Iterable[Art], size: Size, brand_name: str) -> list[Page]:
         if art.target.staff:
             who = f"{art.target.staff.name}, {who}"
         caption = f"{brand_name} \u00b7 {who} \u00b7 {num(art.width)} \u00d7 {num(art.height)} mm"
-        pages.append(sheet_page(art, size.sheet, size.columns, size.rows, caption))
+        pages.append(sheet_page(art, size.sheet, size.columns, size.rows, caption, note))
     return pages
 
 
@@ -903,17 +920,18 @@ def make_cards(
             raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
     site = public_site_url(survey, site_url)
     spec = SIZE_TABLE[size]
-    brand = branding(survey)
+    theme = theme_folder(survey, templates)
+    brand = branding(survey, theme)
     cards = [card_art(brand, target, spec) for target in targets(survey, per, src, site)]
     signs = [sign_art(brand, target, spec.sign) for target in targets(survey, "location", "sign", site)]
     out = out if out is not None else survey.output / "cards"
     out.mkdir(parents=True, exist_ok=True)
-    renderer = Renderer(theme_folder(survey, templates))
+    renderer = Renderer(theme)
     if fmt == "svg":
         return _write_svgs(renderer, cards, signs, spec, out)
     lang = survey.languages[0]
     card_doc = renderer.document(
-        card_pages(cards, spec, brand.name), f"{brand.name}: wow cards", "Sheet", lang
+        card_pages(cards, spec, brand.name, brand.print_note), f"{brand.name}: wow cards", "Sheet", lang
     )
     sign_doc = renderer.document(sign_pages(signs), f"{brand.name}: counter signs", "Sign", lang)
     card_file = out / f"cards-{per}-{spec.name}.{fmt}"

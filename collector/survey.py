@@ -28,6 +28,12 @@ DEFAULT_STORE = "sqlite:.wowcard/responses.db"
 DEFAULT_LANGUAGES = ("en",)
 DEFAULT_TITLE = "Did anyone exceed your expectations today?"
 DEFAULT_THANK_YOU = "Thank you! We read every answer."
+# Which answers alert the owner at once: a follow-up request, a lowest (1) People/Process/Product rating.
+ALERT_KINDS = ("followup", "low_rating")
+# Fair recognition: more recognitions than this of one staff member from one device in one day are flagged.
+DEFAULT_RECOGNITION_LIMIT = 2
+DEFAULT_FOLLOWUP_GOAL_HOURS = 24
+WEBHOOK_FROM_ENV = re.compile(r"^env:([A-Za-z_][A-Za-z0-9_]{0,127})$")
 
 
 class SurveyError(Exception):
@@ -84,6 +90,22 @@ class Questions:
 
 
 @dataclass(frozen=True, slots=True)
+class Alerts:
+    """`[alerts]`: where and when the owner hears about an answer at once. `webhook` is a secret ("env:NAME",
+    read from the environment when an alert is sent, or the URL itself): it is kept out of the compiled
+    Definition, out of repr() and out of every message."""
+
+    webhook: str = field(repr=False)
+    on: tuple[str, ...] = ALERT_KINDS
+
+    @property
+    def webhook_env(self) -> str | None:
+        """The environment variable the webhook URL is read from, or None for a literal URL."""
+        found = WEBHOOK_FROM_ENV.match(self.webhook)
+        return found.group(1) if found else None
+
+
+@dataclass(frozen=True, slots=True)
 class Survey:
     """Everything `survey.toml` says. Paths are absolute, resolved against the survey file's folder."""
 
@@ -103,6 +125,12 @@ class Survey:
     shards: int = 4
     output: Path = Path("build")
     source: Path | None = None
+    alerts: Alerts | None = None
+    recognition_limit: int = DEFAULT_RECOGNITION_LIMIT
+    followup_goal_hours: int = DEFAULT_FOLLOWUP_GOAL_HOURS
+    # Owner texts given per language (`text.es = "…"`): field path → language → text. The fields above hold
+    # the default language's; `text()` picks another.
+    translations: dict[str, dict[str, str]] = field(default_factory=dict, hash=False)
 
     @property
     def folder(self) -> Path:
@@ -114,6 +142,11 @@ class Survey:
     def staff_at(self, location_id: str) -> tuple[Staff, ...]:
         return tuple(s for s in self.staff if location_id in s.locations)
 
+    def text(self, path: str, language: str, fallback: str) -> str:
+        """The owner's text at a field path (as errors name it: "promises[0].text") in one language;
+        `fallback` (the field's own value) where it is not given per language."""
+        return self.translations.get(path, {}).get(language, fallback)
+
     def definition(self) -> Definition:
         return Definition.compile(self)
 
@@ -122,7 +155,10 @@ class Survey:
 class Definition:
     """The compiled, public definition: what the collector needs to validate an answer and reports need to
     name things. No secrets and no owner paths. `version` is a hash of the content, so the same survey.toml
-    always compiles to the same version and every change gets a new one."""
+    always compiles to the same version and every change gets a new one.
+
+    `alerts` (which answers alert, never where to) and `recognition_limit` were added later; they are written
+    only when they differ from their defaults, so a survey published before keeps its version."""
 
     survey: str
     version: str
@@ -135,6 +171,8 @@ class Definition:
     promises: tuple[Promise, ...]
     retention_days: int
     site_url: str | None
+    alerts: tuple[str, ...] = ()
+    recognition_limit: int = DEFAULT_RECOGNITION_LIMIT
 
     @classmethod
     def compile(cls, survey: Survey) -> Definition:
@@ -150,6 +188,8 @@ class Definition:
             promises=survey.promises,
             retention_days=survey.retention_days,
             site_url=survey.site_url,
+            alerts=survey.alerts.on if survey.alerts else (),
+            recognition_limit=survey.recognition_limit,
         )
         body = unversioned.to_json()
         del body["version"]
@@ -170,10 +210,12 @@ class Definition:
             promises=tuple(Promise(**p) for p in data["promises"]),
             retention_days=int(data["retention_days"]),
             site_url=data.get("site_url"),
+            alerts=tuple(data.get("alerts") or ()),
+            recognition_limit=int(data.get("recognition_limit", DEFAULT_RECOGNITION_LIMIT)),
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        body = {
             "survey": self.survey,
             "version": self.version,
             "time_zone": self.time_zone,
@@ -186,6 +228,11 @@ class Definition:
             "retention_days": self.retention_days,
             "site_url": self.site_url,
         }
+        if self.alerts:
+            body["alerts"] = list(self.alerts)
+        if self.recognition_limit != DEFAULT_RECOGNITION_LIMIT:
+            body["recognition_limit"] = self.recognition_limit
+        return body
 
     def dumps(self) -> str:
         """Canonical JSON: sorted keys, no whitespace variance, so builds are byte-identical."""
@@ -234,18 +281,19 @@ def parse(data: dict[str, Any], folder: Path | None = None, source: Path | None 
     folder = folder or Path.cwd()
     top = _Table(data, "")
     survey_id = top.slug("id")
-    brand = _brand(top.table("brand", required=True), folder)
     languages = tuple(top.list_of("languages", str, default=list(DEFAULT_LANGUAGES), non_empty=True))
     for i, lang in enumerate(languages):
         if not LANGUAGE.match(lang):
             raise SurveyError(f"languages[{i}]", f'"{lang}" is not a language code such as "en" or "pt-BR"')
     _no_duplicates(languages, "languages", lambda x: x)
+    top.languages = languages  # before any text that may be given per language
+    brand = _brand(top.table("brand", required=True), folder)
     locations = tuple(_location(t) for t in top.tables("locations", required=True))
     _no_duplicates(locations, "locations", lambda x: x.id)
     known_locations = [loc.id for loc in locations]
     staff = tuple(_staff(t, known_locations) for t in top.tables("staff"))
     _no_duplicates(staff, "staff", lambda x: x.id)
-    promises = tuple(Promise(t.slug("id"), t.text("text", 200)) for t in top.tables("promises"))
+    promises = tuple(Promise(t.slug("id"), t.localized("text", 200)) for t in top.tables("promises"))
     _no_duplicates(promises, "promises", lambda x: x.id)
     questions = _questions(top.table("questions"))
     store_table = top.table("store")
@@ -265,6 +313,8 @@ def parse(data: dict[str, Any], folder: Path | None = None, source: Path | None 
         if not re.match(r"^https?://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~/-]*)?$", site_url):
             raise SurveyError("site_url", f'"{site_url}" is not a URL such as "https://survey.example.com"')
         site_url = site_url.rstrip("/")
+    alerts_table = top.table("alerts")
+    alerts = _alerts(alerts_table) if "alerts" in top.data else None
     survey = Survey(
         id=survey_id,
         brand=brand,
@@ -272,8 +322,8 @@ def parse(data: dict[str, Any], folder: Path | None = None, source: Path | None 
         staff=staff,
         promises=promises,
         questions=questions,
-        title=top.text("title", 120, default=DEFAULT_TITLE),
-        thank_you=top.text("thank_you", 400, default=DEFAULT_THANK_YOU),
+        title=top.localized("title", 120, default=DEFAULT_TITLE),
+        thank_you=top.localized("thank_you", 400, default=DEFAULT_THANK_YOU),
         time_zone=time_zone,
         languages=languages,
         site_url=site_url,
@@ -282,6 +332,12 @@ def parse(data: dict[str, Any], folder: Path | None = None, source: Path | None 
         shards=top.integer("shards", 1, 64, default=4),
         output=folder / top.string("output", default="build"),
         source=source,
+        translations=top.translations,
+        alerts=alerts,
+        recognition_limit=_fairness(top.table("fairness")),
+        followup_goal_hours=top.integer(
+            "followup_goal_hours", 1, 24 * 90, default=DEFAULT_FOLLOWUP_GOAL_HOURS
+        ),
     )
     top.done()
     return survey
@@ -297,10 +353,10 @@ def _brand(t: _Table, folder: Path) -> Brand:
         if not logo_path.is_file():
             raise SurveyError("brand.logo", f'"{logo}" does not exist (looked in {folder})')
     brand = Brand(
-        name=t.text("name", 80),
+        name=t.localized("name", 80, name=True),
         primary=t.colour("primary"),
         background=t.colour("background", default="#ffffff"),
-        tagline=t.text("tagline", 120, default=""),
+        tagline=t.localized("tagline", 120, default=""),
         logo=logo_path,
     )
     t.done()
@@ -308,7 +364,7 @@ def _brand(t: _Table, folder: Path) -> Brand:
 
 
 def _location(t: _Table) -> Location:
-    loc = Location(t.slug("id"), t.text("name", 80))
+    loc = Location(t.slug("id"), t.localized("name", 80, name=True))
     if loc.id in RESERVED_LOCATION_IDS:
         raise SurveyError(f"{t.path}.id", f'"{loc.id}" is reserved by the site layout; choose another id')
     t.done()
@@ -326,7 +382,7 @@ def _staff(t: _Table, known_locations: list[str]) -> Staff:
         if loc not in known_locations:
             path = where if "location" in t.data else f"{where}[{i}]"
             raise SurveyError(path, f'unknown location "{loc}"; known: {", ".join(known_locations)}')
-    staff = Staff(t.slug("id"), t.text("name", 60), tuple(dict.fromkeys(locations)))
+    staff = Staff(t.slug("id"), t.localized("name", 60, name=True), tuple(dict.fromkeys(locations)))
     t.done()
     return staff
 
@@ -335,6 +391,40 @@ def _questions(t: _Table) -> Questions:
     questions = Questions(**{q: t.boolean(q, default=True) for q in QUESTIONS})
     t.done()
     return questions
+
+
+def _alerts(t: _Table) -> Alerts | None:
+    """`[alerts]`, or None when the table is absent. The webhook's value never appears in an error: it may
+    be the secret URL itself."""
+    webhook = t.string("webhook")
+    if not (WEBHOOK_FROM_ENV.match(webhook) or webhook_url_problem(webhook) is None):
+        raise SurveyError(
+            f"{t.path}.webhook",
+            'must be "env:NAME" (the URL is read from that environment variable) or an https:// URL '
+            "(http:// only on localhost); its value is not shown because it may be a secret",
+        )
+    on = t.list_of("on", str, default=list(ALERT_KINDS), non_empty=True)
+    for i, kind in enumerate(on):
+        if kind not in ALERT_KINDS:
+            raise SurveyError(f"{t.path}.on[{i}]", f'"{kind}" is not one of {", ".join(ALERT_KINDS)}')
+    _no_duplicates(on, f"{t.path}.on", lambda x: x)
+    t.done()
+    return Alerts(webhook=webhook, on=tuple(on))
+
+
+def webhook_url_problem(url: str) -> str | None:
+    """What is wrong with a webhook URL, or None. The message never repeats the URL."""
+    if re.match(r"^https://[A-Za-z0-9.-]+(:\d+)?(/\S*)?$", url):
+        return None
+    if re.match(r"^http://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?(/\S*)?$", url):
+        return None
+    return "is not an https:// URL (http:// only on localhost)"
+
+
+def _fairness(t: _Table) -> int:
+    limit = t.integer("same_staff_per_device_per_day", 1, 1000, default=DEFAULT_RECOGNITION_LIMIT)
+    t.done()
+    return limit
 
 
 def _no_duplicates(items: Iterable[Any], path: str, key: Callable[[Any], str]) -> None:
@@ -353,12 +443,15 @@ class _Table:
     """One TOML table being read: typed getters that raise SurveyError with the field path, and `done()`
     that rejects any key nobody asked for (typos must not pass silently)."""
 
-    def __init__(self, data: Any, path: str):
+    def __init__(self, data: Any, path: str, parent: _Table | None = None):
         if not isinstance(data, dict):
             raise SurveyError(path, f"must be a table, not {_type_name(data)}")
         self.data = data
         self.path = path
         self.seen: set[str] = set()
+        # Shared by a document's tables: its languages (set once read) and the per-language texts found.
+        self.languages: tuple[str, ...] = parent.languages if parent else DEFAULT_LANGUAGES
+        self.translations: dict[str, dict[str, str]] = parent.translations if parent else {}
 
     def _where(self, key: str) -> str:
         return f"{self.path}.{key}" if self.path else key
@@ -389,6 +482,41 @@ class _Table:
                 self._where(key), f"is {len(value)} characters; at most {max_length} are allowed"
             )
         return value
+
+    def localized(self, key: str, max_length: int, default: Any = _MISSING, name: bool = False) -> str:
+        """A text customers read: one string, or one per survey language (`text.en = "…"`, `text.es = "…"`).
+        Returns the default language's text; every language's goes into `translations` under the field
+        path. One string serves every language for a name (`name=True`: a brand, a place, a person); a
+        sentence needs one per language unless the survey has one language or it is the built-in `default`
+        (which wowcard translates itself)."""
+        value = self._get(key, default)
+        where = self._where(key)
+        languages = self.languages
+        if not isinstance(value, dict):
+            text = self.text(key, max_length, default)
+            if name or text == default or len(languages) == 1:
+                return text
+            raise SurveyError(
+                f"{where}.{languages[1]}",
+                f"missing: the survey's languages are {', '.join(languages)}, so this text needs one per "
+                f'language, e.g. {key}.{languages[0]} = "…" and {key}.{languages[1]} = "…"',
+            )
+        for lang in value:
+            if lang not in languages:
+                known = ", ".join(languages)
+                raise SurveyError(f"{where}.{lang}", f'"{lang}" is not one of the languages ({known})')
+        per_language = _Table(value, where, self)
+        texts = {}
+        for lang in languages:
+            if lang not in value:
+                raise SurveyError(
+                    f"{where}.{lang}",
+                    f"missing: the survey's languages are {', '.join(languages)}, so this text needs "
+                    f'a version in "{lang}" too',
+                )
+            texts[lang] = per_language.text(lang, max_length)
+        self.translations[where] = texts
+        return texts[languages[0]]
 
     def slug(self, key: str) -> str:
         value = self.string(key)
@@ -434,7 +562,7 @@ class _Table:
 
     def table(self, key: str, required: bool = False) -> _Table:
         value = self._get(key, _MISSING if required else {})
-        return _Table(value, self._where(key))
+        return _Table(value, self._where(key), self)
 
     def tables(self, key: str, required: bool = False) -> list[_Table]:
         value = self._get(key, _MISSING if required else [])
@@ -443,7 +571,7 @@ class _Table:
             raise SurveyError(where, f"must be an array of tables ([[{key}]]), not {_type_name(value)}")
         if required and not value:
             raise SurveyError(where, f"needs at least one [[{key}]] table")
-        return [_Table(item, f"{where}[{i}]") for i, item in enumerate(value)]
+        return [_Table(item, f"{where}[{i}]", self) for i, item in enumerate(value)]
 
     def done(self) -> None:
         unknown = sorted(set(self.data) - self.seen)

@@ -1,11 +1,14 @@
 /* The survey page's script (inlined, minified). Without it the form posts as a plain form; with it, each
    answer gets an id, goes into a localStorage queue first, and is sent with fetch as a simple request (no
    CORS preflight). It leaves the queue only when the collector stored it (200/201) or can never store it
-   (400/413/415); anything else is sent again on `online`, on the next page load and on a backoff timer. */
+   (400/413/415); anything else is sent again on `online`, on the next page load and on a backoff timer.
+   The language switcher's links (hreflang) work without it; with it, the default address follows the
+   customer's language on a first visit. */
 (function () {
   "use strict";
   var QUEUE = "wowcard.queue";
   var DEVICE = "wowcard.device";
+  var LANGUAGE = "wowcard.lang";  // the language the customer picked in a switcher
   var SOURCES = ["card", "sign", "receipt", "table", "email", "web"];
   var FIELDS = ["location", "v", "lang", "wow", "staff", "what", "people", "process", "product",
     "promises", "comment", "contact", "consent", "request"];
@@ -214,6 +217,49 @@
     status.focus();
   }
 
+  // A language tag's language, except that Chinese is told apart by script: zh-TW/HK/MO and zh-Hant read
+  // Traditional characters, zh-CN/SG, zh-Hans and plain zh Simplified.
+  function base(tag) {
+    var language = tag.split("-")[0];
+    if (language !== "zh") return language;
+    return /-(hant|tw|hk|mo)(-|$)/.test(tag) ? "zh-hant" : "zh-hans";
+  }
+
+  // The first of the phone's languages that one of `codes` serves: the same tag, else the same language.
+  function match(wanted, codes) {
+    for (var i = 0; i < wanted.length; i++) {
+      var tag = String(wanted[i]).toLowerCase(), j;
+      for (j = 0; j < codes.length; j++) if (codes[j].toLowerCase() === tag) return codes[j];
+      for (j = 0; j < codes.length; j++) if (base(codes[j].toLowerCase()) === base(tag)) return codes[j];
+    }
+    return null;
+  }
+
+  // Remember a language picked in the switcher (and keep ?src= across it). On the default address
+  // ([data-auto]), go to the page of the remembered language, else of the phone's first language that has
+  // one. Only the default address moves, and only to a page of another language, which never moves: no loop.
+  function followLanguage() {
+    var links = {}, codes = [], found = document.querySelectorAll("a[hreflang]"), s = storage();
+    Array.prototype.forEach.call(found, function (link) {
+      var code = link.getAttribute("hreflang");
+      links[code] = link;
+      codes.push(code);
+      link.addEventListener("click", function () {
+        if (s) {
+          try { s.setItem(LANGUAGE, code); } catch (e) { /* the choice is not remembered; it still works */ }
+        }
+        link.search = location.search;
+      });
+    });
+    if (!codes.length || !document.querySelector("[data-auto]")) return false;
+    var chosen = s && s.getItem(LANGUAGE);
+    var want = codes.indexOf(chosen) >= 0 ? chosen : match(navigator.languages || [navigator.language || ""], codes);
+    if (!want || want === document.documentElement.lang) return false;
+    location.replace(links[want].pathname + location.search + location.hash);
+    return true;
+  }
+
+  if (followLanguage()) return;  // the page in the customer's language sends the queue instead
   if (form) {
     form.addEventListener("submit", function (event) {
       event.preventDefault();

@@ -95,7 +95,7 @@ def test_the_error_page_shows_the_message_of_the_field_in_the_url(loopback, phon
 
     page.goto(loopback.url("/harbour/error/en/#comment"))
     visible = [p.inner_text() for p in page.locator("p.note").all() if p.is_visible()]
-    assert visible == ["Your comment is too long: please shorten it to 1000 characters."]
+    assert visible == ["Your comment is too long: please shorten it to 1,000 characters."]
 
     page.goto(loopback.url("/harbour/error/"))
     visible = [p.inner_text() for p in page.locator("p.note").all() if p.is_visible()]

@@ -14,7 +14,6 @@ import pytest
 from click.testing import CliRunner
 
 from wowcard import build as site_build
-from wowcard import strings
 from wowcard.__main__ import cli
 from wowcard.collector import survey as survey_model
 
@@ -384,10 +383,18 @@ def test_text_colours_are_picked_for_contrast(survey_file: Path):
     assert ":root{--p:#ffd23f;--bg:#14213d;--ink:#ffffff;--op:#1a1a1a}" in page
 
 
-def test_every_language_gets_its_pages_and_links_to_the_others(survey_file: Path, monkeypatch):
-    french = {**strings.EN, "language_name": "Français", "send": "Envoyer", "yes": "Oui"}
-    monkeypatch.setitem(strings.CATALOGS, "fr", french)
+def test_every_language_gets_its_pages_and_links_to_the_others(survey_file: Path):
     edit(survey_file, 'id = "harbour"', 'id = "harbour"\nlanguages = ["fr", "en"]')
+    owner_texts = {
+        'tagline = "Roasted on the quay"': ("tagline", "Torréfié sur le quai"),
+        'thank_you = "Thank you! Every answer is read by the team."': ("thank_you", "Merci, vraiment !"),
+        'text = "Coffee roasted this week"': ("text", "Café torréfié cette semaine"),
+        'text = "They know my name"': ("text", "On connaît mon prénom"),
+        'text = "Served in under three minutes"': ("text", "Servi en moins de trois minutes"),
+    }
+    for line, (key, french) in owner_texts.items():
+        english = line.split(" = ", 1)[1]
+        edit(survey_file, line, f'{key}.fr = "{french}"\n{key}.en = {english}')
     assert build(survey_file).exit_code == 0
     site = survey_file.parent / "build" / "harbour"
     assert set(written(site)) == layout(languages=("fr", "en")) | {site_build.MANIFEST}
@@ -402,6 +409,8 @@ def test_every_language_gets_its_pages_and_links_to_the_others(survey_file: Path
     assert 'href="/harbour/quay/fr/s/tom/" lang="fr"' in staff_page
     assert 'href="/harbour/quay/en/s/tom/" lang="en" hreflang="en" aria-current="page"' in staff_page
     assert 'data-thanks="/harbour/thanks/fr/"' in default
+    assert "Torréfié sur le quai" in default and "Roasted on the quay" in english
+    assert "Merci, vraiment !" in (site / "thanks" / "index.html").read_text()
 
 
 def test_build_site_is_a_library_function_returning_every_page(survey: survey_model.Survey, tmp_path: Path):

@@ -34,6 +34,18 @@ def test_init_writes_a_commented_example_survey_that_builds_as_is(tmp_path: Path
     assert (target / "build" / "tidewater" / "station" / "s" / "kofi" / "index.html").is_file()
 
 
+def test_the_example_survey_speaks_english_and_spanish(tmp_path: Path):
+    assert CliRunner().invoke(cli, ["init", str(tmp_path)]).exit_code == 0
+    data = tomllib.loads((tmp_path / "survey.toml").read_text())
+    assert data["languages"] == ["en", "es"]
+    assert set(data["thank_you"]) == set(data["brand"]["tagline"]) == {"en", "es"}
+    assert all(set(promise["text"]) == {"en", "es"} for promise in data["promises"])
+    assert CliRunner().invoke(cli, ["build", "-s", str(tmp_path / "survey.toml")]).exit_code == 0
+    page = (tmp_path / "build" / "tidewater" / "station" / "es" / "s" / "kofi" / "index.html").read_text()
+    assert '<html lang="es" dir="ltr">' in page
+    assert "Me arreglaron la bici el mismo día" in page and ">Enviar</button>" in page
+
+
 def test_init_defaults_to_the_current_folder(tmp_path: Path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["init"])

@@ -66,9 +66,9 @@ def test_the_example_survey_builds(survey_file: Path):
         ("comment = true", 'comment = "yes"', "questions.comment", ("true or false",)),
         (
             'id = "harbour"',
-            'id = "harbour"\nlanguages = ["en", "fr"]',
-            "languages[1]",
-            ('"fr" has no built-in page texts', "available: en"),
+            'id = "harbour"\nlanguages = ["it"]',
+            "languages[0]",
+            ('"it" has no built-in page texts', "available: ar, de, en, es, fr, pt, zh-Hans"),
         ),
         (
             'id = "harbour"',

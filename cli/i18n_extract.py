@@ -1,0 +1,190 @@
+"""For translators and maintainers: collect every built-in text from the packaged templates and the Python
+modules that mark texts, write them to `site_templates/locale/wowcard.pot`, and carry them into every
+language's `.po` (new texts arrive empty, changed ones fuzzy, removed ones obsolete), as `pybabel extract`
+and `pybabel update` do.
+
+    python -m wowcard.i18n_extract            rewrite the .pot and update every catalog
+    python -m wowcard.i18n_extract --check    exit 1 if any of them is out of date (changes nothing)
+    python -m wowcard.i18n_extract --init it  start a catalog for a new language
+    python -m wowcard.i18n_extract --init it --into templates
+                                              … in an owner's theme folder (beside survey.toml) instead
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError
+from babel.messages.catalog import Catalog
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
+from babel.messages.pofile import write_po
+from jinja2.ext import babel_extract
+
+from . import i18n, render
+
+PYTHON_SOURCES = ("i18n.py", "cards.py")  # the modules of `wowcard` that mark texts with _()
+COMMENT_TAGS = ("Translators:",)
+HEADER = "wowcard's built-in texts: what customers read on survey pages, thank-you and error pages and cards."
+WIDTH = 76
+
+
+def template_files() -> list[Path]:
+    return sorted(render.packaged_folder().glob("*.html"))
+
+
+def python_files() -> list[Path]:
+    here = Path(__file__).parent
+    return [here / name for name in PYTHON_SOURCES]
+
+
+def extract() -> Catalog:
+    """Every built-in text as a template catalog (the .pot), in a stable order."""
+    catalog = Catalog(
+        domain=i18n.DOMAIN,
+        header_comment=f"# {HEADER}",
+        project="wowcard",
+        version="1",
+        msgid_bugs_address="",
+        fuzzy=False,
+    )
+    jinja_options = {"trim_blocks": "true", "lstrip_blocks": "true", "silent": "false"}
+    sources = [(path, babel_extract, jinja_options) for path in template_files()]
+    sources += [(path, "python", {}) for path in python_files()]
+    for path, method, options in sources:
+        for lineno, message, comments, context in extract_from_file(
+            method,
+            str(path),
+            keywords=DEFAULT_KEYWORDS,
+            comment_tags=COMMENT_TAGS,
+            options=options,
+            strip_comment_tags=True,
+        ):
+            catalog.add(
+                message,
+                None,
+                [(path.name, lineno)],
+                auto_comments=comments,
+                context=context,
+                flags=("python-format",) if _formatted(message) else (),
+            )
+    return catalog
+
+
+def _formatted(message: str | tuple[str, ...]) -> bool:
+    texts = (message,) if isinstance(message, str) else message
+    return any("%(" in text for text in texts)
+
+
+def template_path() -> Path:
+    return render.packaged_folder() / i18n.LOCALE / f"{i18n.DOMAIN}.pot"
+
+
+def serialize(catalog: Catalog) -> bytes:
+    buffer = io.BytesIO()
+    write_po(buffer, catalog, width=WIDTH, include_lineno=False, omit_header=False, sort_output=False)
+    # the creation date and Babel's version change between runs and say nothing to a translator
+    lines = [
+        line
+        for line in buffer.getvalue().splitlines(keepends=True)
+        if not line.startswith((b'"POT-Creation-Date:', b'"Generated-By:'))
+    ]
+    return b"".join(lines)
+
+
+def updated(po: Path, template: Catalog) -> Catalog:
+    catalog = i18n.read_catalog(po)
+    catalog.update(template, no_fuzzy_matching=False)
+    return catalog
+
+
+def check() -> list[Path]:
+    """The files that an update would change."""
+    template = extract()
+    stale = []
+    if not template_path().is_file() or template_path().read_bytes() != serialize(template):
+        stale.append(template_path())
+    for language in i18n.available():
+        [po] = i18n.catalog_files(language)
+        if po.read_bytes() != serialize(updated(po, template)):
+            stale.append(po)
+    return stale
+
+
+def update() -> list[Path]:
+    template = extract()
+    written = [template_path()]
+    template_path().parent.mkdir(parents=True, exist_ok=True)
+    template_path().write_bytes(serialize(template))
+    for language in i18n.available():
+        [po] = i18n.catalog_files(language)
+        po.write_bytes(serialize(updated(po, template)))
+        written.append(po)
+    return written
+
+
+def new_catalog(language: str) -> Catalog:
+    """An empty catalog for a language, with the plural rule CLDR gives it."""
+    name = i18n.language_name(language, "en")
+    return Catalog(
+        locale=Locale.parse(language, sep="-"),
+        domain=i18n.DOMAIN,
+        header_comment=f"# {HEADER}\n# {name} ({language}).",
+        project="wowcard",
+        version="1",
+        msgid_bugs_address="",
+        last_translator="wowcard translators",
+        language_team=name,
+        revision_date=datetime(2025, 1, 1, tzinfo=UTC),
+        fuzzy=False,
+    )
+
+
+def init(language: str, theme: Path | None = None) -> Path:
+    """An untranslated catalog for `language`, in the package or in a theme folder."""
+    folder = (theme if theme is not None else render.packaged_folder()) / i18n.LOCALE
+    po = folder / i18n.folder_name(language) / "LC_MESSAGES" / f"{i18n.DOMAIN}.po"
+    if po.exists():
+        raise SystemExit(f"{po} exists already")
+    try:
+        Locale.parse(language, sep="-")
+    except (ValueError, UnknownLocaleError):
+        raise SystemExit(
+            f'"{language}" is not a language code Unicode CLDR knows, such as "it" or "pt-BR"'
+        ) from None
+    catalog = new_catalog(language)
+    catalog.update(extract())
+    po.parent.mkdir(parents=True, exist_ok=True)
+    po.write_bytes(serialize(catalog))
+    return po
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m wowcard.i18n_extract", description="Update catalogs.")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--check", action="store_true", help="exit 1 if the .pot or a .po is out of date")
+    group.add_argument("--init", metavar="LANG", help="start a catalog for a new language (BCP 47 code)")
+    parser.add_argument(
+        "--into", metavar="THEME", type=Path, help="with --init: a theme folder, not the package"
+    )
+    args = parser.parse_args(argv)
+    if args.into and not args.init:
+        parser.error("--into goes with --init")
+    if args.check:
+        stale = check()
+        for path in stale:
+            print(f"out of date: {path}")
+        return 1 if stale else 0
+    if args.init:
+        print(f"wrote {init(args.init, args.into)}")
+        return 0
+    for path in update():
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
