@@ -7,7 +7,11 @@ with point-in-time recovery and TTL; and the bucket the Lambda bundles are uploa
 
 The app stack holds what a redeploy may replace: Chalice's REGIONAL API and Lambda, the collector's least-
 privilege role, the private pages bucket, and one CloudFront distribution that serves the pages at `/` and the
-API at `/api/*` (one origin: the page needs no CORS, and `crypto.randomUUID` has its secure context).
+API at `/api/*` (one origin: the page needs no CORS, and `crypto.randomUUID` has its secure context). It also
+holds the alert sender: Chalice's scheduled function `send_alerts` (every minute) with its own role, which may
+read and settle the outbox and, when the survey has `[alerts]`, read the one SSM SecureString parameter that
+holds the webhook URL (the template names the parameter, never its value); without `[alerts]` its schedule
+is disabled.
 
 Every resource group is one function returning a partial template; `combine()` joins them and refuses a name
 used twice, so a later feature adds a group without touching the others.
@@ -15,6 +19,7 @@ used twice, so a later feature adds a group without touching the others.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -49,6 +54,17 @@ COLLECTOR_TABLE_ACTIONS = (
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
 )
+# What the alert sender calls: Query the outbox shards and read a response (Query on its key), read the
+# survey's definition (GetItem), claim and reschedule an alert (UpdateItem), delete it once sent (DeleteItem).
+# tests/alerts proves the list covers every call a sweep makes.
+ALERTS_TABLE_ACTIONS = ("dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem")
+# Chalice's name for the scheduled handler (collector/app.py) and the resources it generates for it.
+ALERTS_HANDLER = "send_alerts"
+CHALICE_ALERTS_FUNCTION = "SendAlerts"
+CHALICE_ALERTS_ROLE = "SendAlertsRole"
+CHALICE_ALERTS_EVENT = "SendAlertsEvent"
+ALERTS_POLICY_FILE = "alerts-policy.json"
+ALERTS_TIMEOUT_SECONDS = 60  # one sweep: up to ~50 alerts at a few hundred ms each, or a few slow webhooks
 
 
 class StageError(ValueError):
@@ -93,6 +109,24 @@ class Names:
     @property
     def log_group(self) -> str:
         return f"/aws/lambda/{self.function}"
+
+    @property
+    def alerts_function(self) -> str:
+        """The alert sender's Lambda: the collector's name + "-alerts", shortened by a hash past 64."""
+        name = f"{self.function}-alerts"
+        if len(name) <= 64:
+            return name
+        digest = hashlib.sha256(f"{self.survey}/{self.stage}".encode()).hexdigest()[:10]
+        return f"wowcard-{self.survey[:26]}-{digest}-{self.stage}-a"[:64]
+
+    @property
+    def alerts_log_group(self) -> str:
+        return f"/aws/lambda/{self.alerts_function}"
+
+    @property
+    def webhook_parameter(self) -> str:
+        """The SSM SecureString parameter holding the webhook URL (`wowcard deploy` writes it)."""
+        return f"/wowcard/{self.survey}/{self.stage}/alerts-webhook"
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,12 +272,13 @@ def artifacts_resources() -> dict[str, Any]:
 # --- the app stack (merged into Chalice's SAM template) -----------------------------------------------------
 
 
-def app_merge_template(names: Names, limits: Limits) -> dict[str, Any]:
+def app_merge_template(names: Names, limits: Limits, alerts: bool = False) -> dict[str, Any]:
     return combine(
         {"Description": f"wowcard survey {names.survey}, stage {names.stage}: pages, API and collector"},
         parameters(names, limits),
         collector_role(names),
         collector_function(names, limits),
+        alerts_resources(names, limits, alerts),
         api_stage(limits),
         pages_bucket(),
         distribution(names),
@@ -296,11 +331,7 @@ def collector_policy(names: Names) -> dict[str, Any]:
             "Effect": "Allow",
             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
             # The streams of this one log group (their names are made by Lambda at run time).
-            "Resource": [
-                sub(
-                    f"arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{names.log_group}:*"
-                )
-            ],
+            "Resource": [_log_streams(names.log_group)],
         },
     ]
     return {"Version": "2012-10-17", "Statement": statements}
@@ -337,6 +368,87 @@ def collector_function(names: Names, limits: Limits) -> dict[str, Any]:
                             # Pages and API share CloudFront's origin: form redirects stay relative.
                             "WOWCARD_REDIRECT_BASE": "",
                         }
+                    },
+                },
+            },
+        }
+    }
+
+
+def _log_streams(log_group: str) -> dict[str, str]:
+    return sub(f"arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{log_group}:*")
+
+
+def webhook_parameter_arn(names: Names) -> dict[str, str]:
+    return sub(
+        f"arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{names.webhook_parameter}"
+    )
+
+
+def alerts_policy(names: Names, alerts: bool) -> dict[str, Any]:
+    """The alert sender's whole policy: the outbox on its table, its log group and, with [alerts], the one
+    SSM parameter of the webhook and decrypting it only through SSM, only for that parameter."""
+    statements: list[dict[str, Any]] = [
+        {"Sid": "Outbox", "Effect": "Allow", "Action": list(ALERTS_TABLE_ACTIONS), "Resource": [table_arn()]},
+        {
+            "Sid": "Logs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [_log_streams(names.alerts_log_group)],
+        },
+    ]
+    if alerts:
+        parameter = webhook_parameter_arn(names)
+        statements += [
+            {"Sid": "Webhook", "Effect": "Allow", "Action": ["ssm:GetParameter"], "Resource": [parameter]},
+            {
+                # SecureString parameters use the account's default key (aws/ssm) through SSM; the key's id
+                # differs per account, so the conditions, not the resource, narrow it to this one parameter.
+                "Sid": "DecryptWebhook",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt"],
+                "Resource": [sub("arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*")],
+                "Condition": {
+                    "StringEquals": {
+                        "kms:ViaService": sub("ssm.${AWS::Region}.amazonaws.com"),
+                        "kms:EncryptionContext:PARAMETER_ARN": parameter,
+                    }
+                },
+            },
+        ]
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def alerts_resources(names: Names, limits: Limits, alerts: bool) -> dict[str, Any]:
+    """The scheduled alert sender Chalice generates, given its name, environment, role and log group; its
+    schedule runs only when the survey has [alerts]."""
+    variables: dict[str, Any] = {
+        "WOWCARD_STORE": sub("dynamodb:${TableName}"),
+        "WOWCARD_ALERTS_SURVEY": names.survey,
+    }
+    if alerts:
+        variables["WOWCARD_ALERTS_WEBHOOK"] = f"ssm:{names.webhook_parameter}"  # where it is, not what
+    return {
+        "Resources": {
+            "AlertsLogs": {
+                "Type": "AWS::Logs::LogGroup",
+                "Properties": {
+                    "LogGroupName": names.alerts_log_group,
+                    "RetentionInDays": limits.log_retention_days,
+                },
+            },
+            CHALICE_ALERTS_ROLE: {
+                "Properties": {
+                    "Policies": [{"PolicyName": "alerts", "PolicyDocument": alerts_policy(names, alerts)}]
+                }
+            },
+            CHALICE_ALERTS_FUNCTION: {
+                "DependsOn": ["AlertsLogs"],
+                "Properties": {
+                    "FunctionName": names.alerts_function,
+                    "Environment": {"Variables": variables},
+                    "Events": {
+                        CHALICE_ALERTS_EVENT: {"Properties": {"State": "ENABLED" if alerts else "DISABLED"}}
                     },
                 },
             },
@@ -573,4 +685,10 @@ def chalice_config(names: Names, limits: Limits) -> dict[str, Any]:
     }
     if limits.reserved_concurrency is not None:
         stage["reserved_concurrency"] = limits.reserved_concurrency
+    # The alert sender: its own policy and a longer timeout; one at a time when the stage reserves capacity
+    # (overlapping sweeps would still send each alert once).
+    sender: dict[str, Any] = {"iam_policy_file": ALERTS_POLICY_FILE, "lambda_timeout": ALERTS_TIMEOUT_SECONDS}
+    if limits.reserved_concurrency is not None:
+        sender["reserved_concurrency"] = 1
+    stage["lambda_functions"] = {ALERTS_HANDLER: sender}
     return {"version": "2.0", "app_name": APP_NAME, "stages": {names.stage: stage}}

@@ -9,7 +9,9 @@ from the object's ETag, so re-running with nothing changed changes nothing. Any 
 CloudFormation rolls a failed change back by itself, and every later step is idempotent.
 
 Credentials and region come from boto3's standard chain (`--profile`, `--region`, environment, ~/.aws);
-nothing secret is written anywhere.
+nothing secret is written anywhere but one place: with `[alerts]` in survey.toml, the webhook URL (read from
+the environment variable survey.toml names, or given there) goes into an SSM SecureString parameter that only
+the alert sender may read. Templates, outputs and this tool's messages name the parameter, never its value.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import re
 import tempfile
 import time
@@ -83,9 +86,9 @@ HINTS = {
     "InvalidClientTokenId": "the access key is not valid: check `aws configure list`",
     "SignatureDoesNotMatch": "the secret key does not match the access key: check `aws configure list`",
     "AccessDenied": "the identity in use may not do this; deploying needs CloudFormation, IAM, S3, Lambda, "
-    "API Gateway, CloudFront, DynamoDB, Logs and Budgets permissions",
+    "API Gateway, CloudFront, DynamoDB, Logs, Budgets and (with [alerts]) SSM permissions",
     "AccessDeniedException": "the identity in use may not do this; deploying needs CloudFormation, IAM, S3, "
-    "Lambda, API Gateway, CloudFront, DynamoDB, Logs and Budgets permissions",
+    "Lambda, API Gateway, CloudFront, DynamoDB, Logs, Budgets and (with [alerts]) SSM permissions",
 }
 
 
@@ -595,14 +598,17 @@ def deploy(
 ) -> Deployment:
     names = Names(survey.id, stage)
     limits = limits or Limits()
-    steps = Steps(say, 7, DEPLOY_RERUN)
+    webhook = webhook_url(survey)  # before anything changes: a missing variable is the owner's to fix
+    steps = Steps(say, 7 if webhook is None else 8, DEPLOY_RERUN)
     cfn, s3 = aws.client("cloudformation"), aws.client("s3")
     with steps.step("AWS account"):
         account = aws.client("sts").get_caller_identity()["Account"]
         say(f"      account {account}, region {aws.region}")
     with tempfile.TemporaryDirectory(prefix="wowcard-deploy-") as tmp:
         with steps.step("Package the collector"):
-            pkg = packaging.package(names, Path(tmp) / "package", limits, region=aws.region)
+            pkg = packaging.package(
+                names, Path(tmp) / "package", limits, region=aws.region, alerts=webhook is not None
+            )
             say(f"      templates and a {pkg.bundle.stat().st_size / 1024:.1f} KB bundle")
         with steps.step(f"Data stack {names.data_stack}"):
             data = deploy_stack(
@@ -618,6 +624,11 @@ def deploy(
             bucket, table = data.outputs["ArtifactsBucket"], data.outputs["TableName"]
         with steps.step("Lambda bundle"):
             key = upload_bundle(s3, bucket, pkg, say)
+        if webhook is not None:
+            with steps.step("Alert webhook"):
+                changed = store_webhook(aws.client("ssm"), names, webhook)
+                state = "stored" if changed else "unchanged"
+                say(f"      {state} in SSM parameter {names.webhook_parameter} (SecureString)")
         with steps.step(f"App stack {names.app_stack}"):
             template = app_template(pkg, bucket, key)
             app = deploy_stack(
@@ -656,6 +667,71 @@ def deploy(
         stacks_changed=data.changed or app.changed,
         app_created=app.created,
     )
+
+
+def webhook_url(survey: Survey) -> str | None:
+    """The alert webhook URL to store, or None without [alerts]. "env:NAME" is read from this shell's
+    environment now; a variable that is not set is input the owner can fix (exit 2). The message names the
+    variable, never a URL."""
+    if survey.alerts is None:
+        return None
+    from .collector.survey import webhook_url_problem
+
+    name = survey.alerts.webhook_env
+    url = os.environ.get(name, "").strip() if name else survey.alerts.webhook
+    if not url:
+        raise AwsSetupError(
+            "",
+            f"[alerts] webhook says env:{name}, but {name} is not set in this shell: "
+            f"export {name}=https://… (the Slack or Teams incoming-webhook URL), then deploy again",
+        )
+    problem = webhook_url_problem(url)
+    if problem is not None:
+        where = f"the environment variable {name}" if name else "[alerts] webhook"
+        raise AwsSetupError("", f"the webhook in {where} {problem}; its value is not shown")
+    return url
+
+
+def store_webhook(ssm: Any, names: Names, url: str) -> bool:
+    """Put the webhook URL in its SSM SecureString parameter (the account's default key, aws/ssm). Returns
+    False when it already held that URL (nothing written, no new parameter version)."""
+    try:
+        current = ssm.get_parameter(Name=names.webhook_parameter, WithDecryption=True)["Parameter"]["Value"]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "ParameterNotFound":
+            raise
+        current = None
+    if current == url:
+        return False
+    try:
+        ssm.put_parameter(
+            Name=names.webhook_parameter,
+            Description=f"wowcard alert webhook of survey {names.survey}, stage {names.stage}",
+            Value=url,
+            Type="SecureString",
+            Overwrite=True,
+        )
+    except ClientError as exc:
+        # Some AWS validation messages quote the value: say only which parameter and the error's code.
+        code = exc.response.get("Error", {}).get("Code", "Error")
+        hint = HINTS.get(code)
+        raise DeployError(
+            "",
+            f"AWS refused to store SSM parameter {names.webhook_parameter}: {code} (the value is not shown)"
+            + (f" ({hint})" if hint else ""),
+        ) from None
+    return True
+
+
+def delete_webhook(ssm: Any, names: Names) -> bool:
+    """Remove the stage's webhook parameter; False when there was none."""
+    try:
+        ssm.delete_parameter(Name=names.webhook_parameter)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ParameterNotFound":
+            return False
+        raise
+    return True
 
 
 def publish(aws: Aws, table: str, survey: Survey, definition: dict[str, Any]) -> bool:
@@ -725,6 +801,7 @@ def plan(
     """Print what `deploy` would do, creating and changing nothing (only Describe/Get/List/Head calls)."""
     names = Names(survey.id, stage)
     limits = limits or Limits()
+    webhook = webhook_url(survey)
     steps = Steps(say, 6, "Nothing was created or changed.")
     cfn, s3 = aws.client("cloudformation"), aws.client("s3")
     with steps.step("AWS account"):
@@ -732,7 +809,11 @@ def plan(
         say(f"      account {account}, region {aws.region}")
     with tempfile.TemporaryDirectory(prefix="wowcard-plan-") as tmp:
         with steps.step("Package the collector"):
-            pkg = packaging.package(names, Path(tmp) / "package", limits, region=aws.region)
+            pkg = packaging.package(
+                names, Path(tmp) / "package", limits, region=aws.region, alerts=webhook is not None
+            )
+            if webhook is not None:
+                say(f"      the alert webhook would be stored in SSM parameter {names.webhook_parameter}")
             say(f"      templates and a {pkg.bundle.stat().st_size / 1024:.1f} KB bundle")
         with steps.step(f"Data stack {names.data_stack}"):
             data = describe_stack(cfn, names.data_stack)
@@ -853,6 +934,8 @@ def destroy(
                 say(f"      removed {empty_bucket(s3, pages)} objects from the pages bucket")
             delete_stack(cfn, names.app_stack, say, wait_delay)
             deleted.append(names.app_stack)
+        if delete_webhook(aws.client("ssm"), names):
+            say(f"      removed the alert webhook (SSM parameter {names.webhook_parameter})")
     if data is not None:
         with steps.step(f"Data stack {names.data_stack} and table {table}"):
             artifacts = outputs_of(data).get("ArtifactsBucket")

@@ -26,11 +26,15 @@ from typing import Any
 
 from . import __version__
 from .aws_templates import (
+    ALERTS_POLICY_FILE,
+    CHALICE_ALERTS_FUNCTION,
+    CHALICE_ALERTS_ROLE,
     CHALICE_API,
     CHALICE_FUNCTION,
     CHALICE_ROLE,
     Limits,
     Names,
+    alerts_policy,
     app_merge_template,
     chalice_config,
     collector_policy,
@@ -43,7 +47,8 @@ BUNDLE = "deployment.zip"
 README = "README.txt"
 # The collector's files the Lambda needs: its modules and its package data (openapi.json).
 BUNDLED_SUFFIXES = (".py", ".json")
-APP_PY = "from wowcard.collector.app import app  # noqa: F401  (the handler Chalice names app.app)\n"
+# The handlers Chalice names app.app (the API) and app.send_alerts (the scheduled alert sender).
+APP_PY = "from wowcard.collector.app import app, send_alerts  # noqa: F401\n"
 # The region only decides the AWS partition of the service principals Chalice writes (lambda.amazonaws.com).
 DEFAULT_PARTITION_REGION = "us-east-1"
 
@@ -76,21 +81,24 @@ class Package:
         return json.loads((self.folder / name).read_text(encoding="utf-8"))
 
 
-def package(names: Names, out: Path, limits: Limits | None = None, region: str | None = None) -> Package:
-    """Write data.json, app.json, deployment.zip and README.txt into `out` (created if missing)."""
+def package(
+    names: Names, out: Path, limits: Limits | None = None, region: str | None = None, alerts: bool = False
+) -> Package:
+    """Write data.json, app.json, deployment.zip and README.txt into `out` (created if missing). `alerts`:
+    the survey has [alerts], so the alert sender's schedule runs and it may read the webhook's parameter."""
     limits = limits or Limits()
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="wowcard-package-") as tmp:
         project = Path(tmp) / "project"
-        merge = stage_project(project, names, limits)
+        merge = stage_project(project, names, limits, alerts)
         chalice_out = Path(tmp) / "chalice-out"
         run_chalice(project, names.stage, merge, chalice_out, region or DEFAULT_PARTITION_REGION)
         template = json.loads((chalice_out / "sam.json").read_text(encoding="utf-8"))
-        check_merged(template, names)
+        check_merged(template, names, alerts)
         write_json(out / APP_TEMPLATE, template)
         normalize_zip(chalice_out / BUNDLE, out / BUNDLE)
     write_json(out / DATA_TEMPLATE, data_template(names))
-    (out / README).write_text(readme(names), encoding="utf-8")
+    (out / README).write_text(readme(names, alerts), encoding="utf-8")
     return Package(out, names)
 
 
@@ -98,7 +106,7 @@ def write_json(path: Path, document: dict[str, Any]) -> None:
     path.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def stage_project(project: Path, names: Names, limits: Limits) -> Path:
+def stage_project(project: Path, names: Names, limits: Limits, alerts: bool = False) -> Path:
     """A Chalice project holding only the collector; returns the merge template's path."""
     (project / ".chalice").mkdir(parents=True)
     (project / "app.py").write_text(APP_PY, encoding="utf-8")
@@ -107,9 +115,10 @@ def stage_project(project: Path, names: Names, limits: Limits) -> Path:
     # Chalice needs a policy file when autogen_policy is off; the merge template puts the same document in
     # the role, where CloudFormation resolves the table's name.
     write_json(project / ".chalice" / "policy.json", collector_policy(names))
+    write_json(project / ".chalice" / ALERTS_POLICY_FILE, alerts_policy(names, alerts))
     copy_collector(project / "vendor" / "wowcard" / "collector")
     merge = project / "merge.json"
-    write_json(merge, app_merge_template(names, limits))
+    write_json(merge, app_merge_template(names, limits, alerts))
     return merge
 
 
@@ -176,13 +185,27 @@ def _chalice_import_scope() -> Iterator[None]:
             sys.modules["app"] = saved_app
 
 
-def check_merged(template: dict[str, Any], names: Names) -> None:
+def check_merged(template: dict[str, Any], names: Names, alerts: bool = False) -> None:
     """The merge relies on names Chalice chose; fail here, not in CloudFormation, if they ever change."""
     resources_ = template.get("Resources", {})
     function = resources_.get(CHALICE_FUNCTION, {})
     role = resources_.get(CHALICE_ROLE, {})
     api = resources_.get(CHALICE_API, {})
+    sender = resources_.get(CHALICE_ALERTS_FUNCTION, {})
+    sender_role = resources_.get(CHALICE_ALERTS_ROLE, {})
     problems = []
+    if sender.get("Type") != "AWS::Serverless::Function":
+        problems.append(f"no {CHALICE_ALERTS_FUNCTION} function")
+    elif sender["Properties"].get("Role") != {"Fn::GetAtt": [CHALICE_ALERTS_ROLE, "Arn"]}:
+        problems.append(f"the alert sender does not use the role {CHALICE_ALERTS_ROLE}")
+    elif [e.get("Type") for e in sender["Properties"].get("Events", {}).values()] != ["Schedule"]:
+        problems.append("the alert sender has no schedule of its own")
+    elif any("Schedule" not in e.get("Properties", {}) for e in sender["Properties"]["Events"].values()):
+        problems.append("the alert sender's schedule event is not Chalice's")
+    if sender_role.get("Properties", {}).get("Policies") != [
+        {"PolicyName": "alerts", "PolicyDocument": alerts_policy(names, alerts)}
+    ]:
+        problems.append("the alert sender's role has not wowcard's policy")
     if function.get("Type") != "AWS::Serverless::Function":
         problems.append(f"no {CHALICE_FUNCTION} function")
     elif function["Properties"].get("Role") != {"Fn::GetAtt": [CHALICE_ROLE, "Arn"]}:
@@ -213,7 +236,17 @@ def normalize_zip(source: Path, target: Path) -> None:
             zout.writestr(info, data, compresslevel=9)
 
 
-def readme(names: Names) -> str:
+def readme(names: Names, alerts: bool = False) -> str:
+    webhook = (
+        f"""
+The survey has [alerts]: store the webhook URL before the app stack (the template names the parameter, never
+its value; `wowcard deploy` does this from the variable survey.toml names):
+
+  aws ssm put-parameter --name {names.webhook_parameter} --type SecureString --overwrite --value "$URL"
+"""
+        if alerts
+        else ""
+    )
     return f"""\
 wowcard {__version__}: survey {names.survey}, stage {names.stage}
 
@@ -235,7 +268,7 @@ Deploy with the AWS CLI (BUCKET is the data stack's ArtifactsBucket output):
 then `wowcard deploy -s survey.toml --stage {names.stage}` publishes the survey definition and uploads the
 pages (it updates the two stacks in place with its own bundle key and tags, nothing else). `wowcard deploy`
 alone does all of the above.
-"""
+{webhook}"""
 
 
 def bundle_listing(bundle: Path) -> list[str]:

@@ -2,8 +2,9 @@
 
 Pure functions over `TallyRow`s (DESIGN.md invariant 3: a report reads about days x locations x shards tally
 items, whatever the number of responses), plus the recount that `wowcard verify` compares tallies with. The
-one function that touches a store, `gather()`, only calls the Store protocol: tallies for the numbers and
-the small `stories` query for the words a team huddle reads out.
+one function that touches a store, `gather()`, only calls the Store protocol: tallies for the numbers, the
+small `stories` query for the words a team huddle reads out, and the small `followups` list for how fast
+follow-ups are closed (only responses that asked for one, never the whole history).
 
 The report is a plain JSON-ready dict whose shape is documented by `report.schema.json`; every output
 format renders that one dict, so the numbers agree across table, JSON, CSV, Markdown and HTML.
@@ -22,13 +23,15 @@ from .collector import tally
 from .collector.store import Store, TallyRow
 from .collector.survey import RATING_SCALE, RATINGS, Definition
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2 added followup_times and flagged_recognitions
 BY_CHOICES = ("day", "week", "month", "location", "staff", "promise", "language", "src")
 DEFAULT_WEEKS = 8
 STORIES_PER_STAFF = 3
 # "The rule of 1 %": a week meets the goal when its wow rate is at least last week's times 1.01.
 GOAL_PERCENT = 1
 RATIO_DIGITS = 4
+DEFAULT_FOLLOWUP_GOAL_HOURS = 24
+HOURS_DIGITS = 2
 
 # Counters whose prefix names a dimension; `--by` over them groups by the part after the colon.
 _PREFIX_OF = {"staff": "staff:", "promise": "promise:", "language": "lang:", "src": "src:"}
@@ -93,9 +96,11 @@ def build(
     by: str | None = None,
     include_flagged: bool = False,
     items_read: int | None = None,
+    followup_goal_hours: int = DEFAULT_FOLLOWUP_GOAL_HOURS,
 ) -> dict[str, Any]:
-    """Every number of the report from tally rows (already summed over shards). Stories are attached by
-    `attach_stories` (they come from their own query, not from tallies)."""
+    """Every number of the report from tally rows (already summed over shards). Stories and the time to
+    close follow-ups are attached by `attach_stories` and `attach_followup_times` (they come from their own
+    small queries, not from tallies)."""
     if by is not None and by not in BY_CHOICES:
         raise ValueError(f"by must be one of {', '.join(BY_CHOICES)}")
     given = [r for r in rows if location is None or r.location == location]
@@ -127,6 +132,8 @@ def build(
         "comments": total.get("comments", 0),
         "stories_told": total.get("stories", 0),
         "followups": {"requested": followups, "done": followups_done, "open": followups - followups_done},
+        "followup_times": followup_times((), definition, period, location, followup_goal_hours, None),
+        "flagged_recognitions": flagged_recognitions(rows, definition),
         "trend": trend(given, period),
         "stories": [],
         "items_read": items_read,
@@ -203,6 +210,35 @@ def _leaderboard(
     unnamed = sum(_recognitions(c, tally.UNNAMED_STAFF, include_flagged) for c in by_location.values())
     flagged = sum(v for c in by_location.values() for k, v in c.items() if k.startswith("flagged:"))
     return entries, unnamed, flagged
+
+
+def flagged_recognitions(rows: Iterable[TallyRow], definition: Definition) -> list[dict[str, Any]]:
+    """Recognitions the fairness rules flagged, per staff member and location, with the days they came on:
+    most first. They stay in the totals; the leaderboard leaves them out unless --include-flagged."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in rows:
+        for key, count in row.counts.items():
+            if not key.startswith("flagged:") or count <= 0:
+                continue
+            staff_id = key[len("flagged:") :]
+            entry = found.setdefault(
+                (staff_id, row.location),
+                {
+                    "id": staff_id,
+                    "name": staff_name(definition, staff_id),
+                    "location": row.location,
+                    "location_name": location_name(definition, row.location),
+                    "count": 0,
+                    "days": [],
+                },
+            )
+            entry["count"] += count
+            entry["days"].append(row.day)
+    entries = list(found.values())
+    for entry in entries:
+        entry["days"] = sorted(set(entry["days"]))
+    entries.sort(key=lambda e: (-e["count"], e["name"].casefold(), e["id"], e["location"]))
+    return entries
 
 
 def _rating(total: Mapping[str, int], name: str) -> dict[str, Any]:
@@ -407,6 +443,88 @@ def attach_stories(
     return report
 
 
+# --- follow-ups: how fast they are closed ----------------------------------------------------------------
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _median(values: Sequence[float]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    found = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    return round(found, HOURS_DIGITS)
+
+
+def _closing(followups: Sequence[Mapping[str, Any]], goal_hours: int, now: datetime | None) -> dict[str, Any]:
+    hours = [
+        (_instant(f["done_at"]) - _instant(f["received_at"])).total_seconds() / 3600
+        for f in followups
+        if f.get("done_at")
+    ]
+    still_open = [f for f in followups if not f.get("done_at")]
+    overdue = (
+        sum(1 for f in still_open if (now - _instant(f["received_at"])).total_seconds() > goal_hours * 3600)
+        if now is not None
+        else 0
+    )
+    median = _median(hours)
+    return {
+        "requested": len(followups),
+        "open": len(still_open),
+        "overdue": overdue,
+        "closed": len(hours),
+        "within_goal": sum(1 for h in hours if h <= goal_hours),
+        "median_hours": median,
+        "met_goal": None if median is None else median <= goal_hours,
+    }
+
+
+def followup_times(
+    followups: Iterable[Mapping[str, Any]],
+    definition: Definition,
+    period: Period,
+    location: str | None,
+    goal_hours: int,
+    now: datetime | None,
+) -> dict[str, Any]:
+    """For follow-ups received in the period, per location and overall: how many are still open (and open
+    longer than the goal at `now`), and the median hours from the answer to closing it, against the goal
+    (survey.toml `followup_goal_hours`)."""
+    since, until = period.since.isoformat(), period.until.isoformat()
+    per: dict[str, list[Mapping[str, Any]]] = {
+        loc.id: [] for loc in definition.locations if location in (None, loc.id)
+    }
+    for f in followups:
+        if since <= f["day"] <= until and location in (None, f["location"]):
+            per.setdefault(f["location"], []).append(f)
+    locations = [
+        {"location": loc, "location_name": location_name(definition, loc), **_closing(items, goal_hours, now)}
+        for loc, items in per.items()
+    ]
+    everything = [f for items in per.values() for f in items]
+    return {"goal_hours": goal_hours, "all": _closing(everything, goal_hours, now), "locations": locations}
+
+
+def attach_followup_times(
+    report: dict[str, Any],
+    definition: Definition,
+    followups: Iterable[Mapping[str, Any]],
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Fill `followup_times` from the follow-ups the store lists (open and closed)."""
+    period = Period(
+        date.fromisoformat(report["period"]["since"]), date.fromisoformat(report["period"]["until"])
+    )
+    only = report["location"]["id"] if report["location"] else None
+    goal = report["followup_times"]["goal_hours"]
+    report["followup_times"] = followup_times(followups, definition, period, only, goal, now)
+    return report
+
+
 def gather(
     store: Store,
     definition: Definition,
@@ -416,9 +534,12 @@ def gather(
     by: str | None = None,
     include_flagged: bool = False,
     stories_per_staff: int = STORIES_PER_STAFF,
+    followup_goal_hours: int = DEFAULT_FOLLOWUP_GOAL_HOURS,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """Read what a report needs from a store and build it: one tallies read (the period and the week before
-    it, for the first week's trend), one small stories query per recognised staff member."""
+    it, for the first week's trend), one small stories query per recognised staff member, and the list of
+    follow-ups (open and closed) for the time it takes to close them."""
     before = items_read(store)
     # From the Monday a week before the first week: the first week's rule of 1 % compares with that week.
     first = week_start(period.since) - timedelta(weeks=1)
@@ -432,12 +553,15 @@ def gather(
         by=by,
         include_flagged=include_flagged,
         items_read=None if before is None or after is None else after - before,
+        followup_goal_hours=followup_goal_hours,
     )
     # Ask for more than we show: some of the latest may fall outside the period or location.
     fetched = {
         sid: store.stories(definition.survey, sid, stories_per_staff * 4) for sid in story_staff(report)
     }
-    return attach_stories(report, definition, fetched, stories_per_staff)
+    attach_stories(report, definition, fetched, stories_per_staff)
+    followups = store.followups(definition.survey, include_done=True)
+    return attach_followup_times(report, definition, followups, now or datetime.now(UTC))
 
 
 def items_read(store: Any) -> int | None:

@@ -74,8 +74,75 @@ def heading(report: Mapping[str, Any]) -> str:
     return f"{report['survey']}{where}: {period['since']} to {period['until']} ({report['time_zone']})"
 
 
+def hours(value: float | None) -> str:
+    """A duration in hours as a person reads it: 45 min, 5.5 h, 3.2 days."""
+    if value is None:
+        return "–"
+    if value < 1:
+        return f"{round(value * 60)} min"
+    if value < 48:
+        return f"{value:.1f} h"
+    return f"{value / 24:.1f} days"
+
+
+def followup_columns() -> list[tuple[str, str]]:
+    return [
+        ("location_name", "Location"),
+        ("requested", "Asked"),
+        ("open", "Open"),
+        ("overdue", "Open past goal"),
+        ("closed", "Closed"),
+        ("median_hours", "Median to close"),
+        ("met_goal", "Goal"),
+    ]
+
+
+def followup_rows(report: Mapping[str, Any]) -> list[list[str]]:
+    """Time to close follow-ups: one row per location, then all locations together (with several)."""
+    times = report["followup_times"]
+    entries = list(times["locations"])
+    if len(entries) > 1:
+        entries.append({**times["all"], "location_name": "All locations"})
+    return [
+        [
+            e["location_name"],
+            str(e["requested"]),
+            str(e["open"]),
+            str(e["overdue"]),
+            str(e["closed"]),
+            hours(e["median_hours"]),
+            goal_mark(e["met_goal"]),
+        ]
+        for e in entries
+    ]
+
+
+def followup_title(report: Mapping[str, Any]) -> str:
+    return f"Follow-ups: time from answer to closed (goal {report['followup_times']['goal_hours']} h)"
+
+
+def flagged_title(report: Mapping[str, Any]) -> str:
+    where = "counted on the leaderboard" if report["include_flagged"] else "left off the leaderboard"
+    return f"Flagged recognitions ({where})"
+
+
+def flagged_rows(report: Mapping[str, Any]) -> list[list[str]]:
+    return [
+        [e["name"], e["location_name"], str(e["count"]), ", ".join(e["days"])]
+        for e in report["flagged_recognitions"]
+    ]
+
+
+FLAGGED_NOTE = (
+    "More recognitions of one staff member from one device in a day than survey.toml allows "
+    "([fairness] same_staff_per_device_per_day, default 2)."
+)
+
+
 def summary_rows(report: Mapping[str, Any]) -> list[tuple[str, str]]:
     f = report["followups"]
+    closing = report["followup_times"]
+    median = closing["all"]["median_hours"]
     return [
         ("Responses", str(report["responses"])),
         ("Wow rate", percent(report["wow_rate"])),
@@ -91,6 +158,10 @@ def summary_rows(report: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("Stories told", str(report["stories_told"])),
         ("Comments", str(report["comments"])),
         ("Follow-ups requested / open", f"{f['requested']} / {f['open']}"),
+        (
+            f"Median time to close a follow-up (goal {closing['goal_hours']} h)",
+            hours(median) + (f" ({goal_mark(closing['all']['met_goal'])})" if median is not None else ""),
+        ),
     ]
 
 
@@ -175,6 +246,21 @@ def print_table(report: Mapping[str, Any], console: Any) -> None:
             "Recognition leaderboard",
             [("Staff", "left"), ("Location", "left"), ("Count", "right"), ("Share", "right")],
             [(e["name"], e["location_name"], str(e["count"]), percent(e["share"])) for e in report["staff"]],
+        )
+    )
+    if report["flagged_recognitions"]:
+        console.print(
+            table(
+                flagged_title(report),
+                [("Staff", "left"), ("Location", "left"), ("Flagged", "right"), ("Days", "left")],
+                flagged_rows(report),
+            )
+        )
+    console.print(
+        table(
+            followup_title(report),
+            [(title, "left" if i == 0 else "right") for i, (_, title) in enumerate(followup_columns())],
+            followup_rows(report),
         )
     )
     console.print(
@@ -308,6 +394,47 @@ def csv_sections(report: Mapping[str, Any]) -> list[tuple[str, list[str], list[l
             ],
         ),
         (
+            "flagged",
+            ["id", "name", "location", "location_name", "count", "days"],
+            [
+                [e["id"], e["name"], e["location"], e["location_name"], e["count"], " ".join(e["days"])]
+                for e in report["flagged_recognitions"]
+            ],
+        ),
+        (
+            "followup_times",
+            [
+                "location",
+                "location_name",
+                "requested",
+                "open",
+                "overdue",
+                "closed",
+                "within_goal",
+                "median_hours",
+                "goal_hours",
+                "met_goal",
+            ],
+            [
+                [
+                    e.get("location"),
+                    e["location_name"],
+                    e["requested"],
+                    e["open"],
+                    e["overdue"],
+                    e["closed"],
+                    e["within_goal"],
+                    e["median_hours"],
+                    report["followup_times"]["goal_hours"],
+                    e["met_goal"],
+                ]
+                for e in [
+                    *report["followup_times"]["locations"],
+                    {**report["followup_times"]["all"], "location": None, "location_name": "All locations"},
+                ]
+            ],
+        ),
+        (
             "ratings",
             ["rating", "average", "answered", "1", "2", "3", "4", "5"],
             [
@@ -416,6 +543,19 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         ],
         [False, False, True, True],
     )
+    if report["flagged_recognitions"]:
+        lines += [f"### {flagged_title(report)}", "", md_text(FLAGGED_NOTE), ""]
+        lines += _md_table(
+            ["Staff", "Location", "Flagged", "Days"],
+            [[md_text(r[0]), md_text(r[1]), r[2], r[3]] for r in flagged_rows(report)],
+            [False, False, True, False],
+        )
+    lines += [f"### {followup_title(report)}", ""]
+    lines += _md_table(
+        [title for _, title in followup_columns()],
+        [[md_text(r[0]), *r[1:]] for r in followup_rows(report)],
+        [False] + [True] * (len(followup_columns()) - 1),
+    )
     lines += ["### People / Process / Product", ""]
     lines += _md_table(
         ["Rating", "Average", "Answers", "1", "2", "3", "4", "5"],
@@ -504,6 +644,12 @@ def render_html(report: Mapping[str, Any]) -> str:
         leaderboard_chart=leaderboard_chart(report["staff"]),
         rating_charts=[rating_chart(name, r) for name, r in report["ratings"].items()],
         story_groups=story_groups(report["stories"]),
+        flagged_title=flagged_title(report),
+        flagged_rows=flagged_rows(report),
+        flagged_note=FLAGGED_NOTE,
+        followup_title=followup_title(report),
+        followup_columns=followup_columns(),
+        followup_rows=followup_rows(report),
     )
 
 

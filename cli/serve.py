@@ -5,8 +5,14 @@ stripped, as API Gateway's stage `api` does behind CloudFront); every other path
 The store is the survey's `[store]` (SQLite beside survey.toml by default). Before serving, the current
 definition is published and the pages are rebuilt when they are missing or older than their sources.
 
+With `[alerts]` in survey.toml a background thread sends the alerts the collector queued (one outbox entry per
+qualifying answer, written with the response): it sweeps the outbox every second, so an alert reaches the
+webhook within a few seconds of the answer, and never while the customer waits for theirs. The webhook URL
+is read from the owner's environment ("env:NAME") when an alert is sent.
+
 Shutting down (Ctrl-C, SIGTERM) stops accepting, lets every request in flight finish (a response is stored
-in one transaction or not at all), closes idle connections and then the store: nothing is lost.
+in one transaction or not at all), closes idle connections, lets an alert being sent finish, and then closes
+the store: nothing is lost (an alert not yet sent stays in the outbox for the next start).
 """
 
 from __future__ import annotations
@@ -16,10 +22,12 @@ import errno
 import json
 import logging
 import mimetypes
+import os
 import socket
 import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -386,6 +394,73 @@ def _file_in(site: Path, path: str) -> Path | None:
     return resolved
 
 
+# --- alerts ---------------------------------------------------------------------------------------------
+
+ALERT_SWEEP_SECONDS = 1.0
+
+
+class AlertWorker:
+    """Sends a survey's queued alerts from a background thread: a sweep every `interval` seconds, each
+    delivering what is due (collector/alerts.py: claim with a lease, post, settle, retry with backoff)."""
+
+    def __init__(
+        self,
+        survey: Survey,
+        interval: float = ALERT_SWEEP_SECONDS,
+        clock: Callable[[], float] = time.time,
+        send: Callable[..., None] | None = None,
+    ):
+        from .collector.alerts import post_json, webhook_source
+
+        assert survey.alerts is not None
+        self.survey = survey
+        self.interval = interval
+        self.clock = clock
+        self.send = send or post_json
+        self.webhook = webhook_source(survey.alerts.webhook)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.log = logging.getLogger("wowcard.alerts")
+
+    def start(self) -> AlertWorker:
+        env = self.survey.alerts.webhook_env if self.survey.alerts else None
+        if env and not os.environ.get(env, "").strip():
+            self.log.warning(
+                "alerts wait in the outbox: the environment variable %s (alerts.webhook in survey.toml) is "
+                "not set; start `wowcard serve` again with it set",
+                env,
+            )
+        self._thread = threading.Thread(target=self._run, name="wowcard-alerts", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        from .collector.alerts import Sender
+
+        sender: Sender | None = None
+        while True:
+            try:
+                store = config.get_store()
+                if sender is None or sender.store is not store:
+                    sender = Sender(store, self.survey.id, self.webhook, clock=self.clock, send=self.send)
+                sender.sweep(time_left=self._time_left)
+            except Exception:
+                # The store after its retries, or a bug: the alert stays in the outbox (its lease runs out)
+                # and the next sweep tries again. Never the webhook's URL in the log.
+                self.log.exception("could not send the alerts of survey %s; trying again", self.survey.id)
+            if self._stop.wait(self.interval):
+                return
+
+    def _time_left(self) -> float:
+        """While stopping, no new alert is claimed (one being sent finishes)."""
+        return 0.0 if self._stop.is_set() else float("inf")
+
+    def stop(self, timeout: float = 15.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+
 # --- running --------------------------------------------------------------------------------------------
 
 
@@ -393,10 +468,19 @@ class Server:
     """One origin: the built pages and the collector. `start()` serves in a thread; `stop()` shuts down
     cleanly (call it from another thread than the one serving)."""
 
-    def __init__(self, survey: Survey, host: str = "127.0.0.1", port: int = 8000, site: Path | None = None):
+    def __init__(
+        self,
+        survey: Survey,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        site: Path | None = None,
+        alerts: AlertWorker | None = None,
+    ):
         from .collector.app import app
 
         self.survey = survey
+        # The alert sender, when survey.toml has [alerts] (tests pass their own, with a fast clock).
+        self.alerts = alerts if alerts is not None else (AlertWorker(survey) if survey.alerts else None)
         site = survey.output if site is None else site
         try:
             self.httpd = _HTTPServer((host, port), site, make_gateway(app), survey)
@@ -432,6 +516,8 @@ class Server:
             target=self.httpd.serve_forever, kwargs={"poll_interval": 0.2}, name="wowcard-serve", daemon=True
         )
         self._thread.start()
+        if self.alerts is not None:
+            self.alerts.start()
         return self
 
     def stop(self) -> None:
@@ -443,13 +529,21 @@ class Server:
             self._thread.join()
         self.httpd.connections.close_idle()
         self.httpd.server_close()  # joins every request thread
+        if self.alerts is not None:
+            self.alerts.stop()
         config.close()
 
 
 @contextmanager
-def running(survey: Survey, host: str = "127.0.0.1", port: int = 0, build: bool = True) -> Iterator[Server]:
+def running(
+    survey: Survey,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    build: bool = True,
+    alerts: AlertWorker | None = None,
+) -> Iterator[Server]:
     """Prepare and serve in a background thread for the duration of the block (tests, benchmarks)."""
-    server = Server(survey, host, port)
+    server = Server(survey, host, port, alerts=alerts)
     try:
         prepare(survey, build=build)
     except BaseException:

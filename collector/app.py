@@ -1,14 +1,16 @@
 """The collector's Chalice app: routes, nothing else (the steps live in `collect`, settings in `config`).
 
 Public through API Gateway's stage `api` (and `wowcard serve`) as /api/s/{survey}/responses, /api/healthz and
-/api/openapi.json. Standard library, boto3 and chalice only.
+/api/openapi.json. On AWS one more function, `send_alerts`, runs every minute and sends the alerts the
+collector queued (under `wowcard serve` a background thread does the same). Standard library, boto3 and
+chalice only.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from chalice import Chalice, Response
+from chalice import Chalice, Rate, Response
 
 from . import collect, config
 from .answers import FORM
@@ -16,6 +18,7 @@ from .answers import FORM
 app = Chalice(app_name="wowcard")
 
 CONTENT_TYPES = [FORM, "application/json", "text/plain"]
+ALERTS_FUNCTION = "send_alerts"
 
 
 @app.route("/s/{survey}/responses", methods=["POST"], content_types=CONTENT_TYPES)
@@ -36,6 +39,13 @@ def healthz() -> Response:
 @app.route("/openapi.json", methods=["GET"])
 def openapi() -> Response:
     return _response(collect.openapi())
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES), name=ALERTS_FUNCTION)
+def send_alerts(event: Any) -> dict[str, int]:
+    context = getattr(event, "context", None)
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return collect.send_alerts((lambda: remaining() / 1000) if callable(remaining) else None)
 
 
 @app.middleware("http")

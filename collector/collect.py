@@ -3,7 +3,9 @@ the same steps read plainly and the app module stays a list of routes.
 
 Posting an answer: size check (413) → content type (415) → decode → the survey (404) → honeypot (success,
 nothing stored) → the definition version the page was built from (400 malformed, 409 not published) →
-validation and the record (`answers.record`) → one store transaction (`store.put`) → the reply:
+validation and the record (`answers.record`) → the survey's rules from its LATEST published definition (so
+a page built before a rule changed still follows it): the answer's alert (alerts.py) and, for a
+recognition, the day's device key (fairness.py) → one store transaction (`store.put`) → the reply:
 
 - the page's script (JSON sent as text/plain or application/json): 201 `{"id", "status": "stored",
   "contact_dropped"}`, 200 with `"status": "duplicate"` for an id already stored, 4xx `{"error", "field"}`;
@@ -19,14 +21,15 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import answers, config
-from .store import StoreError, StoreUnavailable
+from . import alerts, answers, config, fairness
+from .store import Record, StoreError, StoreUnavailable
 from .survey import SLUG, Definition
 
 log = logging.getLogger("wowcard.collector")
@@ -41,7 +44,8 @@ PREFLIGHT_MAX_AGE = "600"
 @dataclass(frozen=True, slots=True)
 class Incoming:
     """The parts of an HTTP request the collector reads. `client` and `user_agent` only ever enter the
-    double-tap hash of a no-JavaScript post; they are never stored."""
+    double-tap hash of a no-JavaScript post and, without a device token, the day's keyed device hash of fair
+    recognition; they are never stored."""
 
     survey: str
     body: bytes = b""
@@ -128,9 +132,29 @@ def _submit(incoming: Incoming, received_at: datetime) -> Reply:
         record = answers.record(submission, definition, received_at, incoming.client, incoming.user_agent)
     except answers.InvalidResponse as exc:
         return _rejected(exc, is_form, definition, fields, cors)
+    record = with_rules(record, latest, submission.fields, incoming)
     stored = config.get_store().put(record)
     dropped = answers.contact_dropped(fields)
     return _accepted(record.id, stored, dropped, is_form, definition, fields, cors)
+
+
+def with_rules(record: Record, rules: Definition, fields: dict[str, Any], incoming: Incoming) -> Record:
+    """The record with what the survey's rules add: why it alerts the owner (if it does), and for a
+    recognition the day's device key and the limit the store counts it against."""
+    response = record.response
+    device = None
+    if fairness.applies(response):
+        salt = config.get_fairness_salt(record.survey)
+        token = fields.get("device") or None
+        device = fairness.device_key(
+            salt, record.survey, record.day, token, incoming.client, incoming.user_agent
+        )
+    return replace(
+        record,
+        alert=alerts.reasons(response, rules.alerts),
+        device=device,
+        limit=rules.recognition_limit,
+    )
 
 
 def _too_large(incoming: Incoming) -> Reply | None:
@@ -230,6 +254,25 @@ def _cors_headers(request_origin: str | None, definition: Definition) -> dict[st
     if allowed is None or not request_origin or request_origin.strip().lower() != allowed:
         return {}
     return {"Access-Control-Allow-Origin": allowed, "Vary": "Origin"}
+
+
+# --- the scheduled alert sender (AWS: every minute) -----------------------------------------------------
+
+
+def send_alerts(time_left: Callable[[], float] | None = None) -> dict[str, int]:
+    """One sweep of the alert outbox. Never raises: what fails is logged (never the webhook's URL), and the
+    next run a minute later tries again; an alert claimed and never settled is taken again after its lease."""
+    sender = config.get_sender()
+    if sender is None:
+        log.warning("alerts are not configured: WOWCARD_ALERTS_SURVEY and WOWCARD_ALERTS_WEBHOOK are needed")
+        return {}
+    try:
+        return asdict(sender.sweep(time_left=time_left))
+    except StoreError as exc:
+        log.error("could not sweep the alert outbox of survey %s: %s", sender.survey, exc)
+    except Exception:
+        log.exception("unexpected error while sending the alerts of survey %s", sender.survey)
+    return {}
 
 
 # --- OPTIONS /s/{survey}/responses -----------------------------------------------------------------------

@@ -14,6 +14,10 @@ process (Chalice's `get_store()` pattern). `wowcard serve` and the tests change 
 | WOWCARD_AWS_PROFILE              | none                         | a named AWS profile (never in Lambda)    |
 | WOWCARD_DEFINITION_CACHE_SECONDS | 60                           | how long a published definition is kept  |
 | WOWCARD_REDIRECT_BASE            | the definition's site_url    | base of form redirects ("": same origin) |
+| WOWCARD_ALERTS_SURVEY            | none                         | the survey whose alerts the schedule     |
+|                                  |                              | sends (AWS)                              |
+| WOWCARD_ALERTS_WEBHOOK           | none                         | where the webhook URL is: `ssm:NAME` on  |
+|                                  |                              | AWS (never the URL itself in a template) |
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from .survey import DEFAULT_STORE
 
 if TYPE_CHECKING:
+    from .alerts import Sender
     from .definitions import Definitions
     from .store import Store
 
@@ -53,6 +58,9 @@ class Settings:
     redirect_base: str | None = None
     # Where "now" comes from: days are cut from the server's receive time; tests set their own clock.
     clock: Callable[[], datetime] = field(default=utc_now, compare=False)
+    # The scheduled alert sender (AWS): which survey, and where its webhook URL is ("ssm:NAME").
+    alerts_survey: str | None = None
+    alerts_webhook: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
@@ -64,6 +72,8 @@ class Settings:
             aws_profile=environ.get("WOWCARD_AWS_PROFILE") or None,
             definition_cache_seconds=_seconds(environ.get("WOWCARD_DEFINITION_CACHE_SECONDS")),
             redirect_base=environ.get("WOWCARD_REDIRECT_BASE"),
+            alerts_survey=environ.get("WOWCARD_ALERTS_SURVEY") or None,
+            alerts_webhook=environ.get("WOWCARD_ALERTS_WEBHOOK") or None,
         )
 
 
@@ -89,6 +99,8 @@ settings = Settings.from_environ(os.environ)
 _lock = threading.Lock()
 _store: Store | None = None
 _definitions: Definitions | None = None
+_salts: dict[str, bytes] = {}
+_sender: Sender | None = None
 
 
 def get_store() -> Store:
@@ -120,6 +132,35 @@ def get_definitions() -> Definitions:
         return _definitions
 
 
+def get_fairness_salt(survey: str) -> bytes:
+    """The survey's fairness salt: read (or made) once, then kept; it never changes."""
+    with _lock:
+        salt = _salts.get(survey)
+    if salt is None:
+        salt = get_store().fairness_salt(survey)
+        with _lock:
+            _salts[survey] = salt
+    return salt
+
+
+def get_sender() -> Sender | None:
+    """The alert sender the scheduled handler runs, or None when no alerts are configured (AWS: the
+    environment names the survey and where its webhook is). Kept while the store is (it caches the webhook
+    URL read from SSM)."""
+    global _sender
+    current = settings
+    if not current.alerts_survey or not current.alerts_webhook:
+        return None
+    store = get_store()
+    with _lock:
+        if _sender is None or _sender.store is not store:
+            from .alerts import Sender, webhook_source
+
+            webhook = webhook_source(current.alerts_webhook, region=current.aws_region)
+            _sender = Sender(store=store, survey=current.alerts_survey, webhook=webhook)
+        return _sender
+
+
 def now() -> datetime:
     return settings.clock()
 
@@ -135,8 +176,9 @@ def configure(**changes: Any) -> Settings:
 
 def close() -> None:
     """Close the store (at shutdown, or before the settings change); the next request opens it again."""
-    global _store, _definitions
+    global _store, _definitions, _sender
     with _lock:
-        store, _store, _definitions = _store, None, None
+        store, _store, _definitions, _sender = _store, None, None, None
+        _salts.clear()
     if store is not None:
         store.close()

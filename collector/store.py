@@ -3,14 +3,22 @@
 Invariants (DESIGN.md "Storage"): a response id is stored at most once and a repeat is answered as success;
 a response and its tally increments are written in one transaction; reports read tallies, never raw
 responses; tallies are sharded by a hash of the response id and readers add the shards up.
+
+Two more things ride in the response's transaction (so they are exact, and a duplicate adds neither):
+- the alert outbox: an answer that should alert the owner at once gets exactly one pending alert, which a
+  sender (alerts.py) claims with a lease, delivers after the customer was answered, and then deletes;
+- fair recognition: a per-device, per-day, per-staff counter; a recognition past the survey's limit is stored
+  and counted, but flagged (`flagged: True`, tallied as `flagged:<staff>` too).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
+
+from . import tally
 
 # A stored response is a plain dict (JSON-safe) with these keys; `tally.increments()` reads it.
 RESPONSE_FIELDS = (
@@ -35,7 +43,7 @@ RESPONSE_FIELDS = (
     "has_story",  # counted flags that survive redaction
     "has_comment",
     "followup",  # contact given with consent: the owner should call back
-    "flagged",  # fair recognition (reserved: always False until that feature lands)
+    "flagged",  # fair recognition: past the limit of recognitions of one staff member from one device a day
     "done_at",  # follow-up closed at (UTC ISO) or None
     "note",  # the owner's note when closing a follow-up
     "redacted_at",  # when retention removed the personal fields, or None
@@ -64,6 +72,14 @@ class Record:
     # Other ids whose presence means this response is already stored (a no-JavaScript double tap that
     # straddles two 10-second windows). Checked in the same transaction as the put.
     aliases: tuple[str, ...] = ()
+    # Fair recognition: the day's keyed hash of the device (fairness.py), or None when the answer recognises
+    # no staff member. The store counts it per (day, device, staff) in the same transaction and flags the
+    # recognition when `limit` were counted already.
+    device: str | None = None
+    limit: int = 0
+    # Why this answer alerts the owner at once ("followup", "low_rating"); empty: it does not. The store
+    # writes one pending alert in the same transaction.
+    alert: tuple[str, ...] = ()
 
     @property
     def survey(self) -> str:
@@ -84,6 +100,45 @@ class Record:
     @property
     def location(self) -> str:
         return self.response["location"]
+
+    @property
+    def received_epoch(self) -> float:
+        return received_epoch(self.response["received_at"])
+
+    def flagged(self) -> Record:
+        """The same record with its recognition flagged: `flagged: True` and the increments that follow."""
+        response = {**self.response, "flagged": True}
+        return replace(self, response=response, increments=tally.increments(response))
+
+
+def received_epoch(received_at: str) -> float:
+    """Seconds since the epoch of a stored `received_at` ("…Z")."""
+    from datetime import datetime
+
+    return datetime.fromisoformat(received_at.replace("Z", "+00:00")).timestamp()
+
+
+ALERT_PENDING = "pending"
+ALERT_FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One outbox entry: the response to tell the owner about and where its delivery stands. Times are
+    seconds since the epoch. The payload is built from the stored response when it is sent, so the outbox
+    holds no copy of what the customer wrote."""
+
+    survey: str
+    response_id: str
+    shard: int
+    reasons: tuple[str, ...]
+    received_at: str
+    state: str = ALERT_PENDING  # "pending" (to send) or "failed" (gave up; `wowcard alerts --retry`)
+    due: float = 0.0  # the next attempt may start then
+    since: float = 0.0  # this run of attempts began then (the answer, or the last --retry)
+    attempts: int = 0
+    last_error: str | None = None
+    lease: str | None = None  # the claim of the sender holding it, when claimed
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,8 +184,34 @@ class Store(Protocol):
     def close_followup(self, survey: str, response_id: str, done_at: str, note: str | None) -> bool:
         """Mark a follow-up done (adds `followups_done` to its day's tally in the same transaction)."""
 
+    # --- the alert outbox (written by `put`; read and changed by the sender and `wowcard alerts`) ---
+    def due_alerts(self, survey: str, now: float, limit: int) -> list[Alert]:
+        """Pending alerts due by `now` that no sender holds, oldest first, at most `limit`."""
+
+    def claim_alert(self, alert: Alert, now: float, lease_seconds: float) -> Alert | None:
+        """Take a due, unclaimed alert for `lease_seconds` (a conditional write): the claimed alert with its
+        `lease`, or None when another sender took it first or it is gone."""
+
+    def alert_sent(self, alert: Alert) -> bool:
+        """Delivered: remove it, if `alert.lease` still holds it. False: the lease was lost meanwhile."""
+
+    def alert_failed(self, alert: Alert, error: str, retry_at: float | None) -> bool:
+        """A failed attempt: due again at `retry_at`, or given up ("failed") when None; the lease is released.
+        False: the lease was lost meanwhile."""
+
+    def alerts(self, survey: str) -> list[Alert]:
+        """Every alert not yet delivered (pending and failed), oldest answer first."""
+
+    def retry_alerts(self, survey: str, now: float) -> int:
+        """Queue every failed alert again, due now, with a fresh 48 hours of attempts. Returns how many."""
+
+    # --- fair recognition ---
+    def fairness_salt(self, survey: str) -> bytes:
+        """The survey's random secret for the daily device keys: made once, then always the same."""
+
     def delete(self, survey: str, response_id: str) -> bool:
-        """Remove a response and subtract its increments in one transaction. False if it did not exist."""
+        """Remove a response (and an alert still pending for it) and subtract its increments in one
+        transaction. False if it did not exist."""
 
     def redact(self, survey: str, before_day: str, redacted_at: str) -> int:
         """Remove the personal fields of responses received before that day; counts stay. Returns how many."""

@@ -11,6 +11,10 @@ Key layout (`<sid>` survey, `<rid>` response id, `<k>` tally shard = hash of the
 | personal fields | `RESP#<sid>#<rid>` | `PERSONAL`         | what, comment, contact, note; TTL `expires_at` |
 |                 |                    |                    | GSIs by_day, stories, retention                |
 | tally           | `TALLY#<sid>#<k>`  | `<day>#<location>` | one number per tally field, updated with ADD   |
+| alert (outbox)  | `OUTBOX#<sid>#<k>` | `<rid>`            | state, due, since, attempts, lease; deleted    |
+|                 |                    |                    | once sent                                      |
+| recognitions    | `FAIR#<sid>#<dev>` | `<day>#<staff>`    | `n`: count of the day's device key; TTL        |
+| fairness salt   | `SURVEY#<sid>`     | `SALT`             | `salt`: random bytes, made once                |
 
 | GSI       | hash key                 | range key                                | on items                |
 |-----------|--------------------------|------------------------------------------|-------------------------|
@@ -22,8 +26,15 @@ Key layout (`<sid>` survey, `<rid>` response id, `<k>` tally shard = hash of the
 (GSI key attributes: day_pk/day_sk, fup_pk/fup_sk, story_pk/story_sk, keep_pk/keep_sk.)
 
 - Exactly once: a put is ONE TransactWriteItems: Put response `attribute_not_exists(pk)`, Put personal item,
-  ConditionCheck `attribute_not_exists(pk)` on each alias id's response, one `ADD` Update of the tally item.
-  A ConditionalCheckFailed means "already stored": nothing changed, `put` answers False.
+  ConditionCheck `attribute_not_exists(pk)` on each alias id's response, one `ADD` Update of the tally item,
+  and when the answer has them a Put of its pending alert and an `ADD` Update of its recognition counter.
+  A ConditionalCheckFailed on the response or an alias means "already stored": nothing changed, `put`
+  answers False.
+- Fair recognition is exact without a read: the counter's Update carries `n < limit`; when only that fails,
+  the limit was reached, and the put is made again flagged with the counter's condition `n >= limit`.
+- The outbox is sharded like the tallies (the response's shard), so a sender Queries K small partitions
+  (never a Scan): only alerts not yet sent are there, since a sent alert is deleted. Claims and settlements
+  are conditional writes on the lease.
 - Reports read tallies: a date range is one Query per shard (`sk BETWEEN <since># AND <until>#~`).
 - No hot key: every partition key written per response (table and GSIs) carries the shard, so each takes
   1/K of a survey's writes.
@@ -52,9 +63,18 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from . import tally
+from . import fairness, tally
 from .retry import Retry, describe
-from .store import PERSONAL_FIELDS, RESPONSE_FIELDS, Record, StoreError, TallyRow
+from .store import (
+    ALERT_FAILED,
+    ALERT_PENDING,
+    PERSONAL_FIELDS,
+    RESPONSE_FIELDS,
+    Alert,
+    Record,
+    StoreError,
+    TallyRow,
+)
 
 T = TypeVar("T")
 
@@ -67,6 +87,7 @@ MAX_SHARDS = 64  # survey.toml allows 1..64 shards; readers of an unpublished su
 RESPONSE_SK = "RESP"
 PERSONAL_SK = "PERSONAL"
 LATEST_SK = "LATEST"
+SALT_SK = "SALT"
 LAST = "~"  # sorts after every character of ids, days and locations
 # Attributes the engine adds for keys and indexes; a response read back never shows them.
 INTERNAL = frozenset(
@@ -351,9 +372,23 @@ class DynamoStore:
     # --- the write path ------------------------------------------------------------------------------
 
     def put(self, record: Record) -> bool:
-        return self._transact("store a response", self._put_items(record)) is None
+        over_limit = False
+        for _ in range(4):
+            current = record.flagged() if over_limit else record
+            writes = self._put_items(current, over_limit)
+            reasons = self._transact("store a response", writes)
+            if reasons is None:
+                return True
+            counter = len(writes) - 1 if record.device is not None else None
+            failed = {i for i, reason in enumerate(reasons) if reason == "ConditionalCheckFailed"}
+            if failed - {counter}:
+                return False  # the response (or an alias) is already stored
+            # Only the recognition counter's condition failed: the limit was reached (or, when flagged, the
+            # day's counter is gone). Store it the other way.
+            over_limit = not over_limit
+        raise StoreError("could not store a response: its recognition counter kept changing")
 
-    def _put_items(self, record: Record) -> list[dict[str, Any]]:
+    def _put_items(self, record: Record, over_limit: bool = False) -> list[dict[str, Any]]:
         response = record.response
         unknown = sorted(set(response) - set(RESPONSE_FIELDS))
         if unknown:
@@ -415,7 +450,44 @@ class DynamoStore:
                 }
             )
         writes.extend(self._tally_updates(survey, record.day, record.location, shard, record.increments))
+        if record.alert:
+            writes.append({"Put": {"TableName": self.table, "Item": self._alert_item(record)}})
+        if record.device is not None:
+            writes.append(self._count_recognition(record, over_limit))  # last: put() finds it there
         return writes
+
+    def _alert_item(self, record: Record) -> dict[str, Any]:
+        received = record.received_epoch
+        return {
+            **_key(_outbox_pk(record.survey, record.shard), record.id),
+            "shard": {"N": str(record.shard)},
+            "reasons": {"L": [{"S": reason} for reason in record.alert]},
+            "received_at": {"S": record.response["received_at"]},
+            "state": {"S": ALERT_PENDING},
+            "due": {"N": _number(received)},
+            "since": {"N": _number(received)},
+            "attempts": {"N": "0"},
+        }
+
+    def _count_recognition(self, record: Record, over_limit: bool) -> dict[str, Any]:
+        """The Update of the recognition counter, conditional on which side of the limit it is."""
+        expires = datetime.fromisoformat(record.day).replace(tzinfo=UTC).timestamp()
+        update: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": _key(f"FAIR#{record.survey}#{record.device}", f"{record.day}#{record.response['staff']}"),
+            "UpdateExpression": "SET #ttl = :expires ADD n :one",
+            "ExpressionAttributeNames": {"#ttl": TTL_ATTRIBUTE},
+            "ExpressionAttributeValues": {
+                ":one": {"N": "1"},
+                ":expires": {"N": str(int(expires) + (fairness.KEEP_DAYS + 1) * 86400)},
+            },
+        }
+        if record.limit:
+            update["ExpressionAttributeValues"][":limit"] = {"N": str(record.limit)}
+            update["ConditionExpression"] = (
+                "n >= :limit" if over_limit else "attribute_not_exists(n) OR n < :limit"
+            )
+        return {"Update": update}
 
     def _expires(self, response: dict[str, Any]) -> int | None:
         """When DynamoDB may delete the personal item: receive time + the definition's retention_days."""
@@ -641,6 +713,8 @@ class DynamoStore:
             writes = [{"Delete": delete_core}]
             if personal is not None:
                 writes.append({"Delete": {"TableName": self.table, "Key": _key(pk, PERSONAL_SK)}})
+            outbox = _key(_outbox_pk(survey, response["shard"]), response_id)
+            writes.append({"Delete": {"TableName": self.table, "Key": outbox}})
             minus = tally.negate(tally.increments(response))
             writes.extend(
                 self._tally_updates(survey, response["day"], response["location"], response["shard"], minus)
@@ -719,6 +793,182 @@ class DynamoStore:
         requests = [{"DeleteRequest": {"Key": _key(pk, sk)}} for pk, sk in stale]
         requests += [{"PutRequest": {"Item": item}} for item in wanted.values()]
         self._batch_write("replace tallies", requests)
+
+    # --- the alert outbox ----------------------------------------------------------------------------
+
+    def due_alerts(self, survey: str, now: float, limit: int) -> list[Alert]:
+        """One Query per outbox shard (each holds only alerts not yet sent), oldest due first."""
+        due: list[Alert] = []
+        for shard in range(self._shards(survey)):
+            found = self._query(
+                "read due alerts",
+                KeyConditionExpression="pk = :pk",
+                FilterExpression="#state = :pending AND due <= :now "
+                "AND (attribute_not_exists(lease_until) OR lease_until <= :now)",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={
+                    ":pk": {"S": _outbox_pk(survey, shard)},
+                    ":pending": {"S": ALERT_PENDING},
+                    ":now": {"N": _number(now)},
+                },
+                ConsistentRead=True,
+            )
+            due.extend(_alert(survey, item) for item in found)
+        due.sort(key=lambda alert: (alert.due, alert.response_id))
+        return due[: max(limit, 0)]
+
+    def claim_alert(self, alert: Alert, now: float, lease_seconds: float) -> Alert | None:
+        lease = uuid.uuid4().hex
+        try:
+            found = self._call(
+                "claim an alert",
+                "update_item",
+                TableName=self.table,
+                Key=_key(_outbox_pk(alert.survey, alert.shard), alert.response_id),
+                UpdateExpression="SET lease = :lease, lease_until = :until",
+                ConditionExpression="attribute_exists(pk) AND #state = :pending AND due <= :now "
+                "AND (attribute_not_exists(lease_until) OR lease_until <= :now)",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={
+                    ":lease": {"S": lease},
+                    ":until": {"N": _number(now + lease_seconds)},
+                    ":pending": {"S": ALERT_PENDING},
+                    ":now": {"N": _number(now)},
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except StoreError as exc:
+            if _is_condition_failure(exc):
+                return None  # another sender holds it, or it was sent or deleted meanwhile
+            raise
+        return _alert(alert.survey, found["Attributes"])
+
+    def alert_sent(self, alert: Alert) -> bool:
+        return self._settle(
+            "mark an alert sent",
+            "delete_item",
+            alert,
+            ConditionExpression="lease = :lease",
+            ExpressionAttributeValues={":lease": {"S": alert.lease or ""}},
+        )
+
+    def alert_failed(self, alert: Alert, error: str, retry_at: float | None) -> bool:
+        values = {
+            ":lease": {"S": alert.lease or ""},
+            ":state": {"S": ALERT_PENDING if retry_at is not None else ALERT_FAILED},
+            ":error": {"S": error},
+            ":one": {"N": "1"},
+        }
+        update = "SET #state = :state, last_error = :error"
+        if retry_at is not None:
+            update += ", due = :due"
+            values[":due"] = {"N": _number(retry_at)}
+        return self._settle(
+            "record a failed alert",
+            "update_item",
+            alert,
+            UpdateExpression=update + " ADD attempts :one REMOVE lease, lease_until",
+            ConditionExpression="lease = :lease",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues=values,
+        )
+
+    def _settle(self, what: str, method: str, alert: Alert, **params: Any) -> bool:
+        key = _key(_outbox_pk(alert.survey, alert.shard), alert.response_id)
+        try:
+            self._call(what, method, TableName=self.table, Key=key, **params)
+        except StoreError as exc:
+            if _is_condition_failure(exc):
+                return False  # the lease ran out and another sender holds it now
+            raise
+        return True
+
+    def alerts(self, survey: str) -> list[Alert]:
+        found = [
+            _alert(survey, item)
+            for shard in range(self._shards(survey))
+            for item in self._query(
+                "read alerts",
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": _outbox_pk(survey, shard)}},
+                ConsistentRead=True,
+            )
+        ]
+        return sorted(found, key=lambda alert: (alert.received_at, alert.response_id))
+
+    def retry_alerts(self, survey: str, now: float) -> int:
+        queued = 0
+        for alert in self.alerts(survey):
+            if alert.state != ALERT_FAILED:
+                continue
+            if self._settle(
+                "queue a failed alert again",
+                "update_item",
+                alert,
+                UpdateExpression="SET #state = :pending, due = :now, since = :now, attempts = :zero "
+                "REMOVE lease, lease_until",
+                ConditionExpression="#state = :failed",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={
+                    ":pending": {"S": ALERT_PENDING},
+                    ":failed": {"S": ALERT_FAILED},
+                    ":now": {"N": _number(now)},
+                    ":zero": {"N": "0"},
+                },
+            ):
+                queued += 1
+        return queued
+
+    # --- fair recognition ----------------------------------------------------------------------------
+
+    def fairness_salt(self, survey: str) -> bytes:
+        pk = f"SURVEY#{survey}"
+        item = self._get_item("read the fairness salt", pk, SALT_SK)
+        if item is None:
+            salt = {**_key(pk, SALT_SK), "salt": {"B": fairness.new_salt()}}
+            try:
+                self._call(
+                    "make the fairness salt",
+                    "put_item",
+                    TableName=self.table,
+                    Item=salt,
+                    ConditionExpression="attribute_not_exists(pk)",
+                )
+            except StoreError as exc:
+                if not _is_condition_failure(exc):
+                    raise
+            item = self._get_item("read the fairness salt", pk, SALT_SK)
+        if item is None:
+            raise StoreError(f"DynamoDB table {self.table} lost the fairness salt of survey {survey}")
+        return bytes(item["salt"]["B"])
+
+
+def _outbox_pk(survey: str, shard: int) -> str:
+    return f"OUTBOX#{survey}#{shard}"
+
+
+def _number(value: float) -> str:
+    return f"{value:.3f}"
+
+
+def _alert(survey: str, item: dict[str, Any]) -> Alert:
+    return Alert(
+        survey=survey,
+        response_id=item["sk"]["S"],
+        shard=int(item["shard"]["N"]),
+        reasons=tuple(reason["S"] for reason in item.get("reasons", {}).get("L", [])),
+        received_at=item["received_at"]["S"],
+        state=item["state"]["S"],
+        due=float(item["due"]["N"]),
+        since=float(item["since"]["N"]),
+        attempts=int(item.get("attempts", {}).get("N", "0")),
+        last_error=item.get("last_error", {}).get("S"),
+        lease=item.get("lease", {}).get("S"),
+    )
+
+
+def _is_condition_failure(exc: StoreError) -> bool:
+    return _code(exc.__cause__) == "ConditionalCheckFailedException"
 
 
 class _Unprocessed(Exception):

@@ -8,11 +8,17 @@ Tables:
 | definitions | (survey, version); rowid: publish order | compiled definition JSON; latest = highest rowid |
 | responses   | (survey, id)                          | a column per `store.RESPONSE_FIELDS`              |
 | tallies     | (survey, day, location, shard, field) | count; WITHOUT ROWID: a date range is one walk    |
+| outbox      | (survey, id)                          | a pending (or failed) alert per qualifying answer; |
+|             |                                       | no other index: it holds only alerts not yet sent |
+| recognitions| (survey, day, device, staff)          | fair recognition: count per day's device key      |
+| secrets     | survey                                | the random salt of the daily device keys          |
 
-A put is one `BEGIN IMMEDIATE` transaction: look for the id and its aliases, insert the response, upsert its
-counters (`count = count + excluded.count`). Threads share a small pool of connections; writers inside this
-process queue on a lock (cheaper than SQLite's sleeping busy handler), and a writer in another process that
-holds the database is waited for by busy_timeout, then by jittered retries (retry.py), then StoreUnavailable.
+A put is one `BEGIN IMMEDIATE` transaction: look for the id and its aliases, count the recognition against
+its device (and flag it past the limit), insert the response, upsert its counters (`count = count +
+excluded.count`), and insert its alert into the outbox when it has one. Threads share a small pool of
+connections; writers inside this process queue on a lock (cheaper than SQLite's sleeping busy handler), and a
+writer in another process that holds the database is waited for by busy_timeout, then by jittered retries
+(retry.py), then StoreUnavailable.
 """
 
 from __future__ import annotations
@@ -20,14 +26,25 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from . import tally
+from . import fairness, tally
 from .retry import Retry, describe
-from .store import PERSONAL_FIELDS, RESPONSE_FIELDS, Record, StoreError, TallyRow
+from .store import (
+    ALERT_FAILED,
+    ALERT_PENDING,
+    PERSONAL_FIELDS,
+    RESPONSE_FIELDS,
+    Alert,
+    Record,
+    StoreError,
+    TallyRow,
+)
 
 T = TypeVar("T")
 
@@ -67,12 +84,48 @@ CREATE TABLE IF NOT EXISTS tallies (
     count INTEGER NOT NULL,
     PRIMARY KEY (survey, day, location, shard, field)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS outbox (
+    survey TEXT NOT NULL,
+    id TEXT NOT NULL,
+    shard INTEGER NOT NULL,
+    reasons TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    state TEXT NOT NULL,
+    due REAL NOT NULL,
+    since REAL NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    lease TEXT,
+    lease_until REAL,
+    PRIMARY KEY (survey, id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS recognitions (
+    survey TEXT NOT NULL,
+    day TEXT NOT NULL,
+    device TEXT NOT NULL,
+    staff TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (survey, day, device, staff)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS secrets (
+    survey TEXT PRIMARY KEY,
+    salt BLOB NOT NULL
+);
 """
 
 UPSERT_COUNT = (
     "INSERT INTO tallies (survey, day, location, shard, field, count) VALUES (?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (survey, day, location, shard, field) DO UPDATE SET count = count + excluded.count"
 )
+UPSERT_RECOGNITION = (
+    "INSERT INTO recognitions (survey, day, device, staff, count) VALUES (?, ?, ?, ?, 1) "
+    "ON CONFLICT (survey, day, device, staff) DO UPDATE SET count = count + 1"
+)
+INSERT_ALERT = (
+    "INSERT OR REPLACE INTO outbox (survey, id, shard, reasons, received_at, state, due, since, attempts) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)"
+)
+ALERT_COLUMNS = "survey, id, shard, reasons, received_at, state, due, since, attempts, last_error, lease"
 INSERT_RESPONSE = f"INSERT INTO responses ({COLUMNS}) VALUES ({', '.join('?' * len(RESPONSE_FIELDS))})"
 SELECT_RESPONSE = f"SELECT {COLUMNS} FROM responses"
 
@@ -100,6 +153,7 @@ class SqliteStore:
         self._schema_lock = threading.Lock()
         self._ready = False
         self._closed = False
+        self._counters_kept_from: dict[str, str] = {}  # survey → oldest day of recognition counters kept
 
     def __repr__(self) -> str:
         return f"SqliteStore({str(self.path)!r})"
@@ -157,14 +211,19 @@ class SqliteStore:
                     else:
                         self._idle.append(conn)
 
-    def _run(self, what: str, work: Callable[[sqlite3.Connection], T], write: bool) -> T:
-        """Do `work` on a pooled connection, retrying a busy database; other SQLite errors → StoreError."""
+    def _run(self, what: str, work: Callable[[sqlite3.Connection], T], write: bool, synced: bool = True) -> T:
+        """Do `work` on a pooled connection, retrying a busy database; other SQLite errors → StoreError.
+        `synced=False`: a write that may be lost on a power cut (not on a crash of the process), committed
+        without waiting for the disk; only the alert sender's claims and settlements, which at worst send
+        an alert twice."""
 
         def attempt() -> T:
             with self._connection() as conn:
                 if not write:
                     return work(conn)
                 with self._write_lock:
+                    if not synced:
+                        conn.execute("PRAGMA synchronous = NORMAL")
                     conn.execute("BEGIN IMMEDIATE")
                     try:
                         result = work(conn)
@@ -173,6 +232,9 @@ class SqliteStore:
                         if conn.in_transaction:
                             conn.execute("ROLLBACK")
                         raise
+                    finally:
+                        if not synced:
+                            conn.execute("PRAGMA synchronous = FULL")
                     return result
 
         try:
@@ -215,8 +277,18 @@ class SqliteStore:
     # --- the write path ------------------------------------------------------------------------------
 
     def put(self, record: Record) -> bool:
-        row = _row(record.response)
-        return self._run("store a response", lambda conn: _insert(conn, record, row), write=True)
+        forget = self._forget_counters_before(record)
+        return self._run("store a response", lambda conn: _insert(conn, record, forget), write=True)
+
+    def _forget_counters_before(self, record: Record) -> str | None:
+        """The day before which this survey's recognition counters can go, once per new day seen."""
+        if record.device is None:
+            return None
+        oldest = (date.fromisoformat(record.day) - timedelta(days=fairness.KEEP_DAYS)).isoformat()
+        if self._counters_kept_from.get(record.survey, "") >= oldest:
+            return None
+        self._counters_kept_from[record.survey] = oldest
+        return oldest
 
     def put_many(self, records: Iterable[Record], batch: int = 5000) -> int:
         """SQLite only: store many records, `batch` per transaction, each exactly as `put` would (for
@@ -225,9 +297,9 @@ class SqliteStore:
         chunk: list[Record] = []
 
         def flush() -> int:
-            rows = [(record, _row(record.response)) for record in chunk]
+            records = [(record, self._forget_counters_before(record)) for record in chunk]
             return self._run(
-                "store responses", lambda conn: sum(_insert(conn, r, row) for r, row in rows), True
+                "store responses", lambda conn: sum(_insert(conn, r, forget) for r, forget in records), True
             )
 
         for record in records:
@@ -328,6 +400,7 @@ class SqliteStore:
                 return False
             response = _response(row)
             conn.execute("DELETE FROM responses WHERE survey = ? AND id = ?", (survey, response_id))
+            conn.execute("DELETE FROM outbox WHERE survey = ? AND id = ?", (survey, response_id))
             minus = tally.negate(tally.increments(response))
             _add(conn, survey, response["day"], response["location"], response["shard"], minus)
             return True
@@ -362,13 +435,98 @@ class SqliteStore:
 
         self._run("replace tallies", work, write=True)
 
+    # --- the alert outbox ----------------------------------------------------------------------------
+
+    def due_alerts(self, survey: str, now: float, limit: int) -> list[Alert]:
+        sql = (
+            f"SELECT {ALERT_COLUMNS} FROM outbox WHERE survey = ? AND state = ? AND due <= ? "
+            "AND (lease_until IS NULL OR lease_until <= ?) ORDER BY due, id LIMIT ?"
+        )
+        found = self._fetch("read due alerts", sql, (survey, ALERT_PENDING, now, now, max(limit, 0)))
+        return [_alert(row) for row in found]
+
+    def claim_alert(self, alert: Alert, now: float, lease_seconds: float) -> Alert | None:
+        lease = uuid.uuid4().hex
+
+        def work(conn: sqlite3.Connection) -> Alert | None:
+            claimed = conn.execute(
+                "UPDATE outbox SET lease = ?, lease_until = ? WHERE survey = ? AND id = ? AND state = ? "
+                "AND due <= ? AND (lease_until IS NULL OR lease_until <= ?)",
+                (lease, now + lease_seconds, alert.survey, alert.response_id, ALERT_PENDING, now, now),
+            )
+            if claimed.rowcount != 1:
+                return None
+            row = conn.execute(
+                f"SELECT {ALERT_COLUMNS} FROM outbox WHERE survey = ? AND id = ?",
+                (alert.survey, alert.response_id),
+            ).fetchone()
+            return _alert(row)
+
+        return self._run("claim an alert", work, write=True, synced=False)
+
+    def alert_sent(self, alert: Alert) -> bool:
+        sql = "DELETE FROM outbox WHERE survey = ? AND id = ? AND lease = ?"
+        args = (alert.survey, alert.response_id, alert.lease)
+        return self._run(
+            "mark an alert sent", lambda conn: conn.execute(sql, args).rowcount == 1, write=True, synced=False
+        )
+
+    def alert_failed(self, alert: Alert, error: str, retry_at: float | None) -> bool:
+        state = ALERT_PENDING if retry_at is not None else ALERT_FAILED
+        sql = (
+            "UPDATE outbox SET state = ?, due = COALESCE(?, due), attempts = attempts + 1, last_error = ?, "
+            "lease = NULL, lease_until = NULL WHERE survey = ? AND id = ? AND lease = ?"
+        )
+        args = (state, retry_at, error, alert.survey, alert.response_id, alert.lease)
+        return self._run("record a failed alert", lambda conn: conn.execute(sql, args).rowcount == 1, True)
+
+    def alerts(self, survey: str) -> list[Alert]:
+        sql = f"SELECT {ALERT_COLUMNS} FROM outbox WHERE survey = ? ORDER BY received_at, id"
+        return [_alert(row) for row in self._fetch("read alerts", sql, (survey,))]
+
+    def retry_alerts(self, survey: str, now: float) -> int:
+        sql = (
+            "UPDATE outbox SET state = ?, due = ?, since = ?, attempts = 0, lease = NULL, lease_until = NULL "
+            "WHERE survey = ? AND state = ?"
+        )
+        args = (ALERT_PENDING, now, now, survey, ALERT_FAILED)
+        return self._run("queue failed alerts again", lambda conn: conn.execute(sql, args).rowcount, True)
+
+    # --- fair recognition ----------------------------------------------------------------------------
+
+    def fairness_salt(self, survey: str) -> bytes:
+        def work(conn: sqlite3.Connection) -> bytes:
+            conn.execute(
+                "INSERT OR IGNORE INTO secrets (survey, salt) VALUES (?, ?)", (survey, fairness.new_salt())
+            )
+            return bytes(conn.execute("SELECT salt FROM secrets WHERE survey = ?", (survey,)).fetchone()[0])
+
+        return self._run("read the fairness salt", work, write=True)
+
+
+def _alert(row: tuple[Any, ...]) -> Alert:
+    survey, rid, shard, reasons, received_at, state, due, since, attempts, last_error, lease = row
+    return Alert(
+        survey=survey,
+        response_id=rid,
+        shard=int(shard),
+        reasons=tuple(r for r in reasons.split(",") if r),
+        received_at=received_at,
+        state=state,
+        due=float(due),
+        since=float(since),
+        attempts=int(attempts),
+        last_error=last_error,
+        lease=lease,
+    )
+
 
 def _busy(exc: BaseException) -> bool:
     name = getattr(exc, "sqlite_errorname", "") or ""
     return isinstance(exc, sqlite3.OperationalError) and name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
 
 
-def _insert(conn: sqlite3.Connection, record: Record, row: tuple[Any, ...]) -> bool:
+def _insert(conn: sqlite3.Connection, record: Record, forget_counters_before: str | None = None) -> bool:
     ids = (record.id, *record.aliases)
     marks = ", ".join("?" * len(ids))
     seen = conn.execute(
@@ -376,9 +534,40 @@ def _insert(conn: sqlite3.Connection, record: Record, row: tuple[Any, ...]) -> b
     )
     if seen.fetchone():
         return False
-    conn.execute(INSERT_RESPONSE, row)
+    if record.device is not None:
+        record = _count_recognition(conn, record, forget_counters_before)
+    conn.execute(INSERT_RESPONSE, _row(record.response))
     _add(conn, record.survey, record.day, record.location, record.shard, record.increments)
+    if record.alert:
+        received = record.received_epoch
+        conn.execute(
+            INSERT_ALERT,
+            (
+                record.survey,
+                record.id,
+                record.shard,
+                ",".join(record.alert),
+                record.response["received_at"],
+                ALERT_PENDING,
+                received,
+                received,
+            ),
+        )
     return True
+
+
+def _count_recognition(conn: sqlite3.Connection, record: Record, forget_before: str | None) -> Record:
+    """Count the recognition against its device; the record comes back flagged when the limit was reached."""
+    if forget_before is not None:
+        conn.execute("DELETE FROM recognitions WHERE survey = ? AND day < ?", (record.survey, forget_before))
+    key = (record.survey, record.day, record.device, record.response["staff"])
+    found = conn.execute(
+        "SELECT count FROM recognitions WHERE survey = ? AND day = ? AND device = ? AND staff = ?", key
+    ).fetchone()
+    conn.execute(UPSERT_RECOGNITION, key)
+    if record.limit and found is not None and found[0] >= record.limit:
+        return record.flagged()
+    return record
 
 
 def _add(

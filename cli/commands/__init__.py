@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import click
 
-from . import cards, collect, deploy, results, site
+from . import alerts, cards, collect, deploy, results, site
 
 COMMANDS: list[click.Command] = [
     *site.COMMANDS,
     *results.COMMANDS,
+    *alerts.COMMANDS,
     *collect.COMMANDS,
     *cards.COMMANDS,
     *deploy.COMMANDS,

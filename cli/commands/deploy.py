@@ -70,7 +70,7 @@ def package_command(survey_path: Path, stage: str, reserved_concurrency: int, ou
     survey = load_survey(survey_path)
     names = _names(survey.id, stage)
     try:
-        pkg = package.package(names, out, _limits(reserved_concurrency))
+        pkg = package.package(names, out, _limits(reserved_concurrency), alerts=survey.alerts is not None)
     except package.PackageError as exc:
         raise click.ClickException(str(exc)) from None
     size = pkg.bundle.stat().st_size

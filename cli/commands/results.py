@@ -137,8 +137,9 @@ def results(
     output: Path | None,
     include_flagged: bool,
 ) -> None:
-    """Report responses, wow rate, the recognition leaderboard, ratings, promises, follow-ups, stories and
-    the week-over-week trend against the rule of 1 %. Reads tallies, not raw responses."""
+    """Report responses, wow rate, the recognition leaderboard (and recognitions the fairness rules flagged),
+    ratings, promises, follow-ups and how fast they are closed, stories and the week-over-week trend against
+    the rule of 1 %. Reads tallies, not raw responses (and the short list of follow-ups)."""
     from .. import report_formats
 
     survey = load_survey(survey_path)
@@ -147,7 +148,13 @@ def results(
     period = period_of(since, until, survey.time_zone)
     with opened_store(survey, store_choice) as store:
         report = report_math.gather(
-            store, definition, period, location=location, by=by, include_flagged=include_flagged
+            store,
+            definition,
+            period,
+            location=location,
+            by=by,
+            include_flagged=include_flagged,
+            followup_goal_hours=survey.followup_goal_hours,
         )
     if fmt == "table" and output is None:
         color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
@@ -215,7 +222,8 @@ def export(
 def followups(
     ctx: click.Context, survey_path: Path, store_choice: StoreChoice, include_done: bool, fmt: str
 ) -> None:
-    """Customers who asked to be contacted, with what they said: open ones, newest first."""
+    """Customers who asked to be contacted, with what they said: open ones, newest first.
+    `wowcard followups done ID` closes one."""
     if ctx.invoked_subcommand is not None:
         ctx.obj = {"survey_path": survey_path, "store_choice": store_choice}
         return
@@ -233,6 +241,46 @@ def followups(
         click.echo("No follow-ups." if include_done else "No open follow-ups.")
         return
     click.echo(followups_text(items, survey.time_zone), nl=False)
+
+
+@followups.command("done")
+@click.argument("response_id", metavar="ID")
+@click.option("--note", default=None, metavar="TEXT", help="What was done (kept with the follow-up).")
+@click.pass_context
+def followup_done(ctx: click.Context, response_id: str, note: str | None) -> None:
+    """Close the follow-up of response ID (the id `wowcard followups` shows): it leaves the open list and
+    counts towards the time to close in `wowcard results`."""
+    from .. import report_formats
+
+    survey = load_survey(ctx.obj["survey_path"])
+    note = " ".join(note.split()) if note else None
+    if note is not None and len(note) > NOTE_LIMIT:
+        raise InputError(f"--note is {len(note)} characters; at most {NOTE_LIMIT} are allowed")
+    done_at = datetime.now(UTC)
+    with opened_store(survey, ctx.obj["store_choice"]) as store:
+        response = store.get(survey.id, response_id)
+        if response is None:
+            raise InputError(f'no response "{response_id}" in survey {survey.id} (see `wowcard followups`)')
+        if not response.get("followup"):
+            raise InputError(f'response "{response_id}" did not ask to be contacted')
+        if response.get("done_at"):
+            raise click.ClickException(
+                f'the follow-up of response "{response_id}" was already closed at {response["done_at"]}'
+            )
+        closed = store.close_followup(survey.id, response_id, done_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), note)
+    if not closed:
+        raise click.ClickException(f'the follow-up of response "{response_id}" was closed meanwhile')
+    received = datetime.fromisoformat(response["received_at"].replace("Z", "+00:00"))
+    waited = (done_at - received).total_seconds() / 3600
+    goal = survey.followup_goal_hours
+    verdict = "within" if waited <= goal else "over"
+    click.echo(
+        f"Closed the follow-up of response {response_id}: {report_formats.hours(waited)} after the answer "
+        f"({verdict} the {goal} h goal)."
+    )
+
+
+NOTE_LIMIT = 500
 
 
 def followup_json(response: dict[str, Any], definition: Any) -> dict[str, Any]:

@@ -1,0 +1,108 @@
+"""Stand-ins for the alert tests: a real HTTP receiver on loopback (http.server in a thread) that can answer,
+fail, be down or hang; a clock that only moves when told; both stores (a real SQLite file, DynamoDB in moto
+in-process); and the example survey with `[alerts]` on."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from alerts.stand_ins import ALERTS_TOML, RECEIVED, WEBHOOK_ENV, Clock, Receiver, answer
+from moto import mock_aws
+
+from wowcard.collector import alerts, answers
+from wowcard.collector import survey as survey_model
+from wowcard.collector.store import Record
+from wowcard.collector.store_dynamodb import DynamoStore, create_table
+from wowcard.collector.store_sqlite import SqliteStore
+
+REGION = "eu-west-2"
+ENGINES = ("sqlite", "dynamodb")
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    found = Receiver()
+    yield found
+    found.release()
+    found.stop()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def alert_survey_file(survey_dir: Path) -> Path:
+    path = survey_dir / "survey.toml"
+    path.write_text(path.read_text(encoding="utf-8") + ALERTS_TOML, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def alert_survey(alert_survey_file: Path) -> survey_model.Survey:
+    return survey_model.load(alert_survey_file)
+
+
+@pytest.fixture
+def alert_definition(alert_survey: survey_model.Survey) -> survey_model.Definition:
+    return alert_survey.definition()
+
+
+@pytest.fixture
+def webhook_env(monkeypatch: pytest.MonkeyPatch, receiver: Receiver) -> str:
+    monkeypatch.setenv(WEBHOOK_ENV, receiver.url)
+    return receiver.url
+
+
+@pytest.fixture
+def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake credentials, so nothing here can ever reach a real AWS account."""
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+
+
+@pytest.fixture(params=ENGINES)
+def store(
+    request: pytest.FixtureRequest, tmp_path: Path, alert_definition: survey_model.Definition
+) -> Iterator[Any]:
+    """Each engine in turn, with the alert-enabled definition published."""
+    if request.param == "sqlite":
+        sqlite = SqliteStore(tmp_path / "responses.db")
+        sqlite.publish(alert_definition.to_json())
+        yield sqlite
+        sqlite.close()
+        return
+    request.getfixturevalue("aws_credentials")
+    with mock_aws():
+        create_table(boto3.client("dynamodb", region_name=REGION), "wowcard-alerts")
+        dynamo = DynamoStore("wowcard-alerts", region=REGION, clock=lambda: Clock()())
+        dynamo.publish(alert_definition.to_json())
+        yield dynamo
+
+
+@pytest.fixture
+def make_record(alert_definition: survey_model.Definition) -> Callable[..., Record]:
+    """A record as the collector makes it, with the alert its answer qualifies for (no fairness key)."""
+
+    def make(at: str = RECEIVED, **fields: Any) -> Record:
+        body = json.dumps(answer(alert_definition, **fields)).encode()
+        submission = answers.decode(body, "application/json")
+        received = datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone(UTC)
+        record = answers.record(submission, alert_definition, received, "192.0.2.1", "pytest")
+        why = alerts.reasons(record.response, alert_definition.alerts)
+        return dataclasses.replace(record, alert=why)
+
+    return make
