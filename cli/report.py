@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from . import i18n
 from .collector import tally
 from .collector.store import Store, TallyRow
 from .collector.survey import RATING_SCALE, RATINGS, Definition
@@ -351,7 +352,12 @@ def groups(
         }[by]
         ids = known + sorted(_ids_with_prefix(total, prefix) - set(known))
         counts = {key: total.get(prefix + key, 0) for key in ids}
-        texts = {p.id: p.text for p in definition.promises} if by == "promise" else {}
+        if by == "promise":
+            texts = {p.id: p.text for p in definition.promises}
+        elif by == "language":  # reports stay in the owner's language: "Spanish", not "es"
+            texts = {key: i18n.language_name(key, "en") for key in ids}
+        else:
+            texts = {}
         labels = {key: texts.get(key, key) for key in ids}
         whole = total.get("n", 0)
     return [_group(key, labels[key], count=counts[key], share=ratio(counts[key], whole)) for key in ids]

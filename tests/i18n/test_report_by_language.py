@@ -73,5 +73,6 @@ def test_the_report_and_the_cli_stay_in_the_owners_language(
     assert table.exit_code == 0, table.output
     assert "Language" in table.output and "Responses" in table.output
     assert "Idioma" not in table.output and "اللغة" not in table.output
+    assert "Spanish" in table.output and "Arabic" in table.output  # languages named, not coded
     built = CliRunner().invoke(cli, ["build", "-s", str(multilingual_file)])
     assert built.exit_code == 0 and built.output.startswith("wrote 80 pages and survey.json")
