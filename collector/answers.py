@@ -27,6 +27,7 @@ Empty strings mean "not answered" (a form sends every text field). Unknown field
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
 from dataclasses import dataclass
@@ -42,7 +43,7 @@ from .survey import RATING_SCALE, RATINGS, Definition
 MAX_BODY_BYTES = 16 * 1024
 TEXT_LIMITS = {"what": 500, "comment": 1000, "contact": 200}
 SOURCES = ("card", "sign", "receipt", "table", "email", "web")
-TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,64}\Z")
 HONEYPOT = "website"
 FIELDS = frozenset(
     {"id", "v", "lang", "src", "device", "location", "wow", "staff", "what", "comment", "contact", "consent"}
@@ -103,7 +104,8 @@ def decode(body: bytes | None, content_type: str | None) -> Submission:
     if kind in JSON_TYPES:
         try:
             data = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            # RecursionError: nesting deeper than the parser's stack ([[[[…), which no page sends
             raise InvalidResponse(None, "the body is not a JSON object") from None
         if not isinstance(data, dict):
             raise InvalidResponse(None, "the body is not a JSON object")
@@ -118,7 +120,7 @@ def is_honeypot(fields: dict[str, Any]) -> bool:
 
 def requested_version(fields: dict[str, Any]) -> str:
     v = fields.get("v")
-    if not isinstance(v, str) or not re.match(r"^[0-9a-f]{6,64}$", v):
+    if not isinstance(v, str) or not re.match(r"^[0-9a-f]{6,64}\Z", v):
         raise InvalidResponse("v", "v must be the survey version the page was built from")
     return v
 
@@ -149,6 +151,8 @@ def validate(fields: dict[str, Any], definition: Definition) -> dict[str, Any]:
     promises = _promises(fields.get("promises"), definition)
     for name in ("id", "device"):
         value = fields.get(name)
+        if isinstance(value, str):
+            _check_encodable(value, name)
         if value not in (None, "") and (not isinstance(value, str) or not TOKEN.match(value)):
             raise InvalidResponse(name, f"{name} must be 8 to 64 letters, digits, '-' or '_'")
     keep_contact = bool(texts["contact"]) and consent
@@ -185,14 +189,18 @@ def record(
     received_at: datetime,
     client: str,
     user_agent: str,
+    *,
+    secret: bytes | None = None,
 ) -> Record:
-    """Validate a submission and build the record to store: id, day, shard and tally increments."""
+    """Validate a submission and build the record to store: id, day, shard and tally increments. `secret`
+    (the collector passes the survey's store-held salt) keys the server-made id of an answer sent without
+    one; see `double_tap_ids`."""
     answer = validate(submission.fields, definition)
     aliases: tuple[str, ...] = ()
     response_id = submission.fields.get("id") or None
     if response_id is None:
         response_id, aliases = double_tap_ids(
-            definition.survey, submission.raw, client, user_agent, received_at
+            definition.survey, submission.raw, client, user_agent, received_at, secret=secret
         )
     response = {
         "id": response_id,
@@ -207,20 +215,38 @@ def record(
 
 
 def double_tap_ids(
-    survey: str, body: bytes, client: str, user_agent: str, received_at: datetime
+    survey: str,
+    body: bytes,
+    client: str,
+    user_agent: str,
+    received_at: datetime,
+    *,
+    secret: bytes | None = None,
 ) -> tuple[str, tuple[str, ...]]:
     """The server-made id of a no-JavaScript post: a hash of survey + body + client address + User-Agent +
     the 10-second window, and the previous window's id as an alias, so a double tap that straddles a window
-    boundary is still stored once. The client address only ever enters this hash; it is never stored."""
+    boundary is still stored once. The client address only ever enters this hash; it is never stored.
+
+    The id is stored, and the body can be rebuilt from the stored answer, so an unkeyed hash would let
+    whoever reads the store try every address until one matches. With `secret` (the survey's random salt,
+    kept in the store: what the collector passes) the hash is an HMAC-SHA256 under a key derived from it,
+    which nobody without the salt can recompute. Without it (tools and tests that make records offline) the
+    hash is plain SHA-256."""
     window = int(received_at.timestamp()) // DOUBLE_TAP_WINDOW_SECONDS
+    key = None if secret is None else double_tap_key(secret, survey)
 
     def make(w: int) -> str:
-        digest = hashlib.sha256(
-            b"\0".join([survey.encode(), body, client.encode(), user_agent.encode(), b"%d" % w])
-        )
-        return "f-" + digest.hexdigest()[:32]
+        material = b"\0".join([survey.encode(), body, client.encode(), user_agent.encode(), b"%d" % w])
+        if key is None:
+            return "f-" + hashlib.sha256(material).hexdigest()[:32]
+        return "f-" + hmac.new(key, material, "sha256").hexdigest()[:32]
 
     return make(window), (make(window - 1),)
+
+
+def double_tap_key(secret: bytes, survey: str) -> bytes:
+    """The survey's key of server-made ids, apart from the fairness keys made from the same salt."""
+    return hmac.new(secret, b"\0".join([b"wowcard-double-tap", survey.encode()]), "sha256").digest()
 
 
 def _text(fields: dict[str, Any], name: str, limit: int) -> str:
@@ -229,12 +255,24 @@ def _text(fields: dict[str, Any], name: str, limit: int) -> str:
         return ""
     if not isinstance(value, str):
         raise InvalidResponse(name, f"{name} must be text")
-    value = value.strip()
+    _check_encodable(value, name)
+    # A form sends a textarea's line breaks as CRLF (HTML's form encoding), the page's script as LF; the
+    # textarea's maxlength counts each as one character, and so does this limit.
+    value = value.replace("\r\n", "\n").replace("\r", "\n").strip()
     if len(value) > limit:
         raise InvalidResponse(name, f"{name} is longer than {limit} characters")
     if "\x00" in value:
         raise InvalidResponse(name, f"{name} contains a NUL character")
     return value
+
+
+def _check_encodable(value: str, name: str) -> None:
+    """Refuse text that has no UTF-8 form (a lone UTF-16 surrogate, "\\ud83d" in JSON: half an emoji): no
+    store can keep it, and a store error would be a 503 the page resends for ever."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidResponse(name, f"{name} holds a broken character (half of a UTF-16 pair)") from None
 
 
 def _rating(value: Any, name: str) -> int | None:
@@ -263,6 +301,8 @@ def _promises(value: Any, definition: Definition) -> list[str]:
         value = [value]
     if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
         raise InvalidResponse("promises", "promises must be a list of promise ids")
+    for p in value:
+        _check_encodable(p, "promises")
     known = definition.promise_ids()
     chosen = [p for p in dict.fromkeys(value) if p]
     for p in chosen:

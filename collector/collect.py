@@ -13,7 +13,8 @@ recognition, the day's device key (fairness.py) → one store transaction (`stor
   came without consent), or for an answer no honest page can make to `<base>/<survey>/error/<lang>/#<field>`.
 
 Whatever fails inside (the store after its retries, a bug) is answered 503 with Retry-After: the page keeps
-the answer queued and sends it again; never a 500, never a traceback in a reply.
+the answer queued and sends it again; never a 500, never a traceback in a reply. A form post (no script to
+keep it) is sent to the error page instead, `#request`, which asks the customer to send it again.
 """
 
 from __future__ import annotations
@@ -86,13 +87,33 @@ def submit(incoming: Incoming, received_at: datetime) -> Reply:
         return _submit(incoming, received_at)
     except StoreUnavailable as exc:
         log.error("store unavailable for survey %s (answered 503): %s", incoming.survey, exc)
-        return unavailable(exc.retry_after)
+        return _unavailable_for(incoming, exc.retry_after)
     except StoreError as exc:
         log.error("store error for survey %s: %s", incoming.survey, exc)
-        return unavailable()
+        return _unavailable_for(incoming)
     except Exception:
         log.exception("unexpected error while storing an answer to survey %s", incoming.survey)
-        return unavailable()
+        return _unavailable_for(incoming)
+
+
+def _unavailable_for(incoming: Incoming, retry_after: int = RETRY_AFTER_SECONDS) -> Reply:
+    """503 + Retry-After for the page's script (it keeps the answer queued and sends it again). A browser
+    posting the form without JavaScript would show a 503's JSON as it is: it is sent to the error page
+    instead, whose general message asks to send the answer again ("#request": the page has no message of
+    its own for "try again later"). Without a published definition to build that URL from, 503 it is."""
+    if answers.media_type(incoming.content_type) != answers.FORM:
+        return unavailable(retry_after)
+    try:
+        latest = _latest(incoming.survey)
+        if latest is None:
+            return unavailable(retry_after)
+        fields = answers.decode(incoming.body, incoming.content_type).fields
+    except answers.InvalidResponse:
+        fields = {}
+    except Exception:
+        log.warning("no error page to send a form post to for survey %s; answered 503", incoming.survey)
+        return unavailable(retry_after)
+    return _redirect(_page(latest, "error", fields) + "#request", _cors_headers(incoming.origin, latest))
 
 
 def _submit(incoming: Incoming, received_at: datetime) -> Reply:
@@ -128,8 +149,13 @@ def _submit(incoming: Incoming, received_at: datetime) -> Reply:
         message = f"version {version} of survey {incoming.survey!r} is not published; send it again later"
         return error(409, message, "v", cors)
     cors = {**_cors_headers(incoming.origin, definition), **cors}
+    # An answer without an id (the no-JavaScript form) gets one made from its request, keyed with the
+    # survey's secret salt so the stored id does not give the client address away.
+    secret = None if fields.get("id") else config.get_fairness_salt(incoming.survey)
     try:
-        record = answers.record(submission, definition, received_at, incoming.client, incoming.user_agent)
+        record = answers.record(
+            submission, definition, received_at, incoming.client, incoming.user_agent, secret=secret
+        )
     except answers.InvalidResponse as exc:
         return _rejected(exc, is_form, definition, fields, cors)
     record = with_rules(record, latest, submission.fields, incoming)

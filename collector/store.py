@@ -153,8 +153,9 @@ class TallyRow:
 class Store(Protocol):
     # --- survey definitions (every published version is kept) ---
     def publish(self, definition: dict[str, Any]) -> bool:
-        """Store a compiled definition under (survey, version) and make it the latest.
-        Returns False when that version was already published (nothing changes)."""
+        """Store a compiled definition under (survey, version) and make it the latest, always: publishing
+        an older version again (a survey.toml reverted) makes it the latest again. Returns False when that
+        version was already published (its stored body is kept; only which version is latest may change)."""
 
     def definition(self, survey: str, version: str | None = None) -> dict[str, Any] | None:
         """The compiled definition of that version, or the latest published when version is None."""

@@ -161,12 +161,14 @@ def create_table(client: Any, name: str) -> None:
 def make_client(
     region: str | None = None, endpoint_url: str | None = None, profile: str | None = None
 ) -> Any:
-    """A DynamoDB client with short timeouts and botocore's retries off (retry.py owns the budget)."""
+    """A DynamoDB client with short timeouts and botocore's retries off (retry.py owns the budget): one
+    request per call. (botocore's `max_attempts` counts RETRIES, so `max_attempts: 1` would send each call
+    twice; `total_max_attempts` counts requests.)"""
     import boto3
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError
 
-    config = Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 1, "mode": "standard"})
+    config = Config(connect_timeout=2, read_timeout=3, retries={"total_max_attempts": 1, "mode": "standard"})
     try:
         session = boto3.Session(profile_name=profile) if profile else boto3.Session()
         return session.client("dynamodb", region_name=region, endpoint_url=endpoint_url, config=config)
@@ -321,8 +323,8 @@ class DynamoStore:
         survey, version = definition["survey"], definition["version"]
         body = json.dumps(definition, sort_keys=True, ensure_ascii=False)
         latest = self._latest(survey)
-        max_shards = max(int(definition.get("shards", 1)), int(latest["max_shards"]["N"]) if latest else 0)
         pk = f"SURVEY#{survey}"
+        new_latest = self._latest_item(pk, version, body, definition, latest)
         items = [
             {
                 "Put": {
@@ -331,19 +333,32 @@ class DynamoStore:
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             },
-            {
-                "Put": {
-                    "TableName": self.table,
-                    "Item": {
-                        **_key(pk, LATEST_SK),
-                        "version": {"S": version},
-                        "body": {"S": body},
-                        "max_shards": {"N": str(max_shards)},
-                    },
-                }
-            },
+            {"Put": {"TableName": self.table, "Item": new_latest}},
         ]
-        return self._transact("publish a survey definition", items) is None
+        if self._transact("publish a survey definition", items) is None:
+            return True
+        # That version was published before: it becomes the latest again (a survey.toml reverted), with the
+        # body it was first published with (the same content: the version is its hash).
+        if latest is None or latest["version"]["S"] != version:
+            kept = self._get_item("read a survey definition", pk, f"DEF#{version}")
+            if kept is not None:
+                first = kept["body"]["S"]
+                item = self._latest_item(pk, version, first, json.loads(first), latest)
+                self._call("publish a survey definition", "put_item", TableName=self.table, Item=item)
+        return False
+
+    @staticmethod
+    def _latest_item(
+        pk: str, version: str, body: str, definition: dict[str, Any], latest: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        """The item naming the latest version; `max_shards` never shrinks (older answers keep their shard)."""
+        max_shards = max(int(definition.get("shards", 1)), int(latest["max_shards"]["N"]) if latest else 0)
+        return {
+            **_key(pk, LATEST_SK),
+            "version": {"S": version},
+            "body": {"S": body},
+            "max_shards": {"N": str(max_shards)},
+        }
 
     def definition(self, survey: str, version: str | None = None) -> dict[str, Any] | None:
         if version is None:

@@ -11,7 +11,7 @@ Tables:
 | outbox      | (survey, id)                          | a pending (or failed) alert per qualifying answer; |
 |             |                                       | no other index: it holds only alerts not yet sent |
 | recognitions| (survey, day, device, staff)          | fair recognition: count per day's device key      |
-| secrets     | survey                                | the random salt of the daily device keys          |
+| secrets     | survey                                | the random salt of device keys and form answer ids|
 
 A put is one `BEGIN IMMEDIATE` transaction: look for the id and its aliases, count the recognition against
 its device (and flag it past the limit), insert the response, upsert its counters (`count = count +
@@ -258,11 +258,21 @@ class SqliteStore:
         body = json.dumps(definition, sort_keys=True, ensure_ascii=False)
 
         def work(conn: sqlite3.Connection) -> bool:
+            survey, version = definition["survey"], definition["version"]
             cur = conn.execute(
                 "INSERT OR IGNORE INTO definitions (survey, version, body) VALUES (?, ?, ?)",
-                (definition["survey"], definition["version"], body),
+                (survey, version, body),
             )
-            return cur.rowcount == 1
+            if cur.rowcount == 1:
+                return True
+            # Published before: it becomes the latest again (the latest is the highest rowid).
+            conn.execute(
+                "UPDATE definitions SET rowid = (SELECT max(rowid) + 1 FROM definitions) "
+                "WHERE survey = ? AND version = ? AND rowid < (SELECT max(rowid) FROM definitions "
+                "WHERE survey = ?)",
+                (survey, version, survey),
+            )
+            return False
 
         return self._run("publish a survey definition", work, write=True)
 

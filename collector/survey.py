@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
-HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
-LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?$")
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?\Z")
+HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}\Z")
+LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?\Z")
 # Path segments the site layout uses next to location ids (DESIGN.md "Requests, versions and URLs").
 RESERVED_LOCATION_IDS = frozenset({"thanks", "error", "api", "cards", "s", "survey.json"})
 RATINGS = ("people", "process", "product")
@@ -33,22 +33,56 @@ ALERT_KINDS = ("followup", "low_rating")
 # Fair recognition: more recognitions than this of one staff member from one device in one day are flagged.
 DEFAULT_RECOGNITION_LIMIT = 2
 DEFAULT_FOLLOWUP_GOAL_HOURS = 24
-WEBHOOK_FROM_ENV = re.compile(r"^env:([A-Za-z_][A-Za-z0-9_]{0,127})$")
+WEBHOOK_FROM_ENV = re.compile(r"^env:([A-Za-z_][A-Za-z0-9_]{0,127})\Z")
 
 
 class SurveyError(Exception):
     """A survey definition the owner must fix: which file, which field, what is wrong."""
 
     def __init__(self, path: str, message: str, file: str | Path | None = None):
-        self.path = path
+        # A path holds the owner's TOML keys and a file name may hold anything: both are shown escaped, so
+        # the message stays one line and never carries a terminal escape.
+        self.path = printable(path)
         self.message = message
-        self.file = str(file) if file is not None else None
+        self.file = printable(str(file)) if file is not None else None
         super().__init__(str(self))
 
     def __str__(self) -> str:
         where = f"{self.file}: " if self.file else ""
         field_path = f"{self.path}: " if self.path else ""
         return f"{where}{field_path}{self.message}"
+
+
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+
+
+def printable(text: str) -> str:
+    """`text` with every character that is not printable (line breaks, ESC, other control and format
+    characters) written as a TOML escape (\\n, \\u001b): what the owner would write in survey.toml."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else _escape(ch) for ch in text)
+
+
+def quoted(value: str) -> str:
+    """A value from survey.toml as an error message shows it: in double quotes, escaped as in TOML."""
+    return '"' + "".join(_ESCAPES.get(ch) or (ch if ch.isprintable() else _escape(ch)) for ch in value) + '"'
+
+
+def _escape(ch: str) -> str:
+    if ch in _ESCAPES:
+        return _ESCAPES[ch]
+    return f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}"
+
+
+def control_character(text: str, allow_line_breaks: bool = False) -> str | None:
+    """The first control character in `text` as "U+001B", or None. Tab, line feed and carriage return are
+    allowed with `allow_line_breaks`."""
+    allowed = "\t\n\r" if allow_line_breaks else ""
+    for ch in text:
+        if (ch < " " and ch not in allowed) or "\x7f" <= ch <= "\x9f":
+            return f"U+{ord(ch):04X}"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,7 +318,9 @@ def parse(data: dict[str, Any], folder: Path | None = None, source: Path | None 
     languages = tuple(top.list_of("languages", str, default=list(DEFAULT_LANGUAGES), non_empty=True))
     for i, lang in enumerate(languages):
         if not LANGUAGE.match(lang):
-            raise SurveyError(f"languages[{i}]", f'"{lang}" is not a language code such as "en" or "pt-BR"')
+            raise SurveyError(
+                f"languages[{i}]", f'{quoted(lang)} is not a language code such as "en" or "pt-BR"'
+            )
     _no_duplicates(languages, "languages", lambda x: x)
     top.languages = languages  # before any text that may be given per language
     brand = _brand(top.table("brand", required=True), folder)
@@ -298,20 +334,24 @@ def parse(data: dict[str, Any], folder: Path | None = None, source: Path | None 
     questions = _questions(top.table("questions"))
     store_table = top.table("store")
     store = store_table.string("url", default=DEFAULT_STORE)
-    if not re.match(r"^(sqlite:.+|dynamodb:[A-Za-z0-9_.-]{3,255})$", store):
-        raise SurveyError("store.url", f'"{store}" is not a store; use "sqlite:PATH" or "dynamodb:TABLE"')
+    if not re.match(r"^(sqlite:.+|dynamodb:[A-Za-z0-9_.-]{3,255})\Z", store):
+        raise SurveyError(
+            "store.url", f'{quoted(store)} is not a store; use "sqlite:PATH" or "dynamodb:TABLE"'
+        )
     store_table.done()
     time_zone = top.string("time_zone", default="UTC")
     try:
         ZoneInfo(time_zone)
     except (ZoneInfoNotFoundError, ValueError):
         raise SurveyError(
-            "time_zone", f'"{time_zone}" is not an IANA time zone such as "Europe/London"'
+            "time_zone", f'{quoted(time_zone)} is not an IANA time zone such as "Europe/London"'
         ) from None
     site_url = top.string("site_url", default=None)
     if site_url is not None:
-        if not re.match(r"^https?://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~/-]*)?$", site_url):
-            raise SurveyError("site_url", f'"{site_url}" is not a URL such as "https://survey.example.com"')
+        if not re.match(r"^https?://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~/-]*)?\Z", site_url):
+            raise SurveyError(
+                "site_url", f'{quoted(site_url)} is not a URL such as "https://survey.example.com"'
+            )
         site_url = site_url.rstrip("/")
     alerts_table = top.table("alerts")
     alerts = _alerts(alerts_table) if "alerts" in top.data else None
@@ -349,9 +389,13 @@ def _brand(t: _Table, folder: Path) -> Brand:
     if logo is not None:
         logo_path = folder / logo
         if logo_path.suffix.lower() != ".svg":
-            raise SurveyError("brand.logo", f'"{logo}" is not an SVG file; the page inlines the logo as SVG')
+            raise SurveyError(
+                "brand.logo", f"{quoted(logo)} is not an SVG file; the page inlines the logo as SVG"
+            )
         if not logo_path.is_file():
-            raise SurveyError("brand.logo", f'"{logo}" does not exist (looked in {folder})')
+            raise SurveyError(
+                "brand.logo", f"{quoted(logo)} does not exist (looked in {printable(str(folder))})"
+            )
     brand = Brand(
         name=t.localized("name", 80, name=True),
         primary=t.colour("primary"),
@@ -366,7 +410,9 @@ def _brand(t: _Table, folder: Path) -> Brand:
 def _location(t: _Table) -> Location:
     loc = Location(t.slug("id"), t.localized("name", 80, name=True))
     if loc.id in RESERVED_LOCATION_IDS:
-        raise SurveyError(f"{t.path}.id", f'"{loc.id}" is reserved by the site layout; choose another id')
+        raise SurveyError(
+            f"{t.path}.id", f"{quoted(loc.id)} is reserved by the site layout; choose another id"
+        )
     t.done()
     return loc
 
@@ -381,7 +427,7 @@ def _staff(t: _Table, known_locations: list[str]) -> Staff:
     for i, loc in enumerate(locations):
         if loc not in known_locations:
             path = where if "location" in t.data else f"{where}[{i}]"
-            raise SurveyError(path, f'unknown location "{loc}"; known: {", ".join(known_locations)}')
+            raise SurveyError(path, f"unknown location {quoted(loc)}; known: {', '.join(known_locations)}")
     staff = Staff(t.slug("id"), t.localized("name", 60, name=True), tuple(dict.fromkeys(locations)))
     t.done()
     return staff
@@ -406,7 +452,7 @@ def _alerts(t: _Table) -> Alerts | None:
     on = t.list_of("on", str, default=list(ALERT_KINDS), non_empty=True)
     for i, kind in enumerate(on):
         if kind not in ALERT_KINDS:
-            raise SurveyError(f"{t.path}.on[{i}]", f'"{kind}" is not one of {", ".join(ALERT_KINDS)}')
+            raise SurveyError(f"{t.path}.on[{i}]", f"{quoted(kind)} is not one of {', '.join(ALERT_KINDS)}")
     _no_duplicates(on, f"{t.path}.on", lambda x: x)
     t.done()
     return Alerts(webhook=webhook, on=tuple(on))
@@ -414,9 +460,9 @@ def _alerts(t: _Table) -> Alerts | None:
 
 def webhook_url_problem(url: str) -> str | None:
     """What is wrong with a webhook URL, or None. The message never repeats the URL."""
-    if re.match(r"^https://[A-Za-z0-9.-]+(:\d+)?(/\S*)?$", url):
+    if re.match(r"^https://[A-Za-z0-9.-]+(:\d+)?(/\S*)?\Z", url):
         return None
-    if re.match(r"^http://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?(/\S*)?$", url):
+    if re.match(r"^http://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?(/\S*)?\Z", url):
         return None
     return "is not an https:// URL (http:// only on localhost)"
 
@@ -432,7 +478,7 @@ def _no_duplicates(items: Iterable[Any], path: str, key: Callable[[Any], str]) -
     for i, item in enumerate(items):
         k = key(item)
         if k in seen:
-            raise SurveyError(f"{path}[{i}]", f'duplicate id "{k}" (first used at {path}[{seen[k]}])')
+            raise SurveyError(f"{path}[{i}]", f"duplicate id {quoted(k)} (first used at {path}[{seen[k]}])")
         seen[k] = i
 
 
@@ -464,14 +510,21 @@ class _Table:
             raise SurveyError(self._where(key), "is required")
         return default
 
-    def string(self, key: str, default: Any = _MISSING) -> Any:
+    def string(self, key: str, default: Any = _MISSING, folded: bool = False) -> Any:
+        """A string field. Control characters (an ESC would reach the owner's terminal; XML, so every card's
+        SVG, forbids them) are refused; tabs and line breaks too, except in a text whose white space is
+        `folded` to single spaces."""
         value = self._get(key, default)
         if value is not default and not isinstance(value, str):
             raise SurveyError(self._where(key), f"must be a string, not {_type_name(value)}")
+        if isinstance(value, str):
+            found = control_character(value, allow_line_breaks=folded)
+            if found is not None:
+                raise SurveyError(self._where(key), f"contains a control character ({found}); remove it")
         return value
 
     def text(self, key: str, max_length: int, default: Any = _MISSING) -> str:
-        value = self.string(key, default)
+        value = self.string(key, default, folded=True)
         if value is default:
             return value
         value = " ".join(value.split())
@@ -504,7 +557,7 @@ class _Table:
         for lang in value:
             if lang not in languages:
                 known = ", ".join(languages)
-                raise SurveyError(f"{where}.{lang}", f'"{lang}" is not one of the languages ({known})')
+                raise SurveyError(f"{where}.{lang}", f"{quoted(lang)} is not one of the languages ({known})")
         per_language = _Table(value, where, self)
         texts = {}
         for lang in languages:
@@ -523,14 +576,14 @@ class _Table:
         if not SLUG.match(value):
             raise SurveyError(
                 self._where(key),
-                f'"{value}" is not a URL-safe id: use 1-40 lowercase letters, digits and inner hyphens',
+                f"{quoted(value)} is not a URL-safe id: use 1-40 lowercase letters, digits and inner hyphens",
             )
         return value
 
     def colour(self, key: str, default: Any = _MISSING) -> str:
         value = self.string(key, default)
         if not HEX_COLOUR.match(value):
-            raise SurveyError(self._where(key), f'"{value}" is not a colour such as "#0b5d6b"')
+            raise SurveyError(self._where(key), f'{quoted(value)} is not a colour such as "#0b5d6b"')
         return value.lower()
 
     def boolean(self, key: str, default: Any = _MISSING) -> bool:

@@ -373,6 +373,57 @@ def test_a_form_double_tap_is_stored_once(collector: Collector) -> None:
     assert collector.counts()["n"] == 1
 
 
+def test_a_form_double_tap_across_a_ten_second_window_is_stored_once(collector: Collector) -> None:
+    collector.clock.now = collector.clock.now.replace(second=8)
+    first = collector.post_form(collector.form())
+    collector.clock.now = collector.clock.now.replace(second=12)  # the next window: the alias catches it
+    second = collector.post_form(collector.form())
+    assert (first.status_code, second.status_code) == (303, 303)
+    assert len(collector.stored()) == 1 and collector.counts()["n"] == 1
+
+
+def test_the_id_of_a_form_answer_is_keyed_with_the_surveys_secret_salt(collector: Collector) -> None:
+    collector.post_form(collector.form(), User_Agent="phone/1.0")
+    [stored] = collector.stored()
+    received = datetime.fromisoformat(stored["received_at"].replace("Z", "+00:00"))
+    body = urlencode(collector.form()).encode()
+    salt = collector.store.fairness_salt(SURVEY)
+    keyed = answers.double_tap_ids(SURVEY, body, "127.0.0.1", "phone/1.0", received, secret=salt)
+    unkeyed = answers.double_tap_ids(SURVEY, body, "127.0.0.1", "phone/1.0", received)
+    assert stored["id"] == keyed[0] and stored["id"] not in unkeyed
+
+
+def test_a_form_answer_with_line_breaks_is_measured_and_stored_with_one_character_each(
+    collector: Collector,
+) -> None:
+    what = ("Carried my pram up the stairs" + "\r\n") * 16 + "x" * 20  # 30 x 16 + 20 = 500, CRLF as one
+    response = collector.post_form(collector.form(what=what))
+    assert response.headers["Location"] == "/harbour/thanks/en/"
+    [stored] = collector.stored()
+    assert stored["what"] == what.replace("\r\n", "\n") and len(stored["what"]) == 500
+    bare_cr = collector.post_json(collector.answer(id="bare-cr-0001", comment="one\rtwo\r\nthree"))
+    assert bare_cr.status_code == 201
+    assert collector.store.get(SURVEY, "bare-cr-0001")["comment"] == "one\ntwo\nthree"
+
+
+@pytest.mark.parametrize(
+    "name", ["what", "comment", "contact", "location", "staff", "id", "device", "promises"]
+)
+def test_a_lone_surrogate_in_any_field_is_refused_400_naming_it(collector: Collector, name: str) -> None:
+    answer = json.dumps(collector.answer(contact="x", consent="yes"))
+    broken = '"\\ud83d"' if name != "promises" else '["\\ud83d"]'
+    body = answer[:-1] + f', "{name}": {broken}' + "}"  # the last key wins in json.loads
+    response = collector.post(body, "text/plain")
+    assert response.status_code == 400, response.body
+    assert response.json_body["field"] == name
+    assert collector.stored() == []
+
+
+def test_a_json_body_nested_deeper_than_the_parser_goes_is_400(collector: Collector) -> None:
+    response = collector.post(b"[" * 5000 + b"]" * 5000, "text/plain")
+    assert (response.status_code, response.json_body["error"]) == (400, "the body is not a JSON object")
+
+
 def test_the_same_form_answer_a_minute_later_is_a_new_response(collector: Collector) -> None:
     collector.post_form(collector.form())
     collector.clock.now = collector.clock.now.replace(minute=1)
@@ -467,11 +518,27 @@ def test_an_unexpected_error_is_503_with_retry_after_and_no_traceback(
     real = config.get_store()
     faulty = FaultyStore(real, ZeroDivisionError("a bug deep inside"))
     monkeypatch.setattr(config, "get_store", lambda: faulty)
-    for response in (collector.post_json(collector.answer()), collector.post_form(collector.form())):
-        assert response.status_code == 503
-        assert response.headers["Retry-After"] == "5"
+    script, form = collector.post_json(collector.answer()), collector.post_form(collector.form())
+    assert script.status_code == 503
+    assert script.headers["Retry-After"] == "5"
+    assert (form.status_code, form.headers["Location"]) == (303, "/harbour/error/en/#request")
+    for response in (script, form):
         assert b"Traceback" not in response.body and b"ZeroDivision" not in response.body
         assert b"a bug deep inside" not in response.body
+
+
+def test_a_form_post_the_store_cannot_take_goes_to_the_error_page_not_to_raw_json(
+    collector: Collector, monkeypatch
+) -> None:
+    real = config.get_store()
+    faulty = FaultyStore(real, StoreUnavailable("the table is throttled", retry_after=7))
+    monkeypatch.setattr(config, "get_store", lambda: faulty)
+    response = collector.post_form(collector.form())
+    # No script keeps a form's answer queued: the error page's general message asks to send it again.
+    assert (response.status_code, response.headers["Location"]) == (303, "/harbour/error/en/#request")
+    assert response.headers["Cache-Control"] == "no-store"
+    assert b"error" not in response.body and b"throttled" not in response.body
+    assert list(real.responses(SURVEY, *ALL_DAYS)) == []
 
 
 def test_a_store_that_cannot_be_opened_is_503(tmp_path: Path, definition: Definition) -> None:

@@ -348,12 +348,28 @@ def test_every_published_version_is_kept_and_the_latest_is_returned(store: Any, 
     assert store.definition(SURVEY) is None
     assert store.publish(first) is True
     assert store.publish(second) is True
-    assert store.publish(first) is False  # already published: nothing changes
     assert store.definition(SURVEY) == second
     assert store.definition(SURVEY, first["version"]) == first
     assert store.definition(SURVEY, second["version"]) == second
     assert store.definition(SURVEY, "000000000000") is None
     assert store.definition("another-survey") is None
+
+
+def test_publishing_an_older_version_again_makes_it_the_latest_again(store: Any, definition: Definition):
+    first = definition.to_json()
+    second = {**first, "version": "abcdef123456", "staff": first["staff"][:2]}
+    other = {**first, "survey": "harbour-two"}
+    assert store.publish(first) is True
+    assert store.publish(other) is True
+    assert store.publish(second) is True
+    assert store.publish(first) is False  # survey.toml reverted: that version was already published
+    assert store.definition(SURVEY) == first
+    assert store.publish(first) is False  # again: nothing to change
+    assert store.definition(SURVEY) == first
+    assert store.publish(second) is False  # and forward again
+    assert store.definition(SURVEY) == second
+    assert store.definition(SURVEY, first["version"]) == first  # every version is still kept
+    assert store.definition("harbour-two") == other  # another survey's latest is its own
 
 
 def test_two_surveys_never_see_each_others_data(store: Any, definition: Definition, make_record: MakeRecord):

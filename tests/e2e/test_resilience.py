@@ -298,13 +298,6 @@ def test_an_answer_given_with_the_keyboard_alone_is_stored_as_given(
     assert tallied == recount(responses) and tallied["staff:priya"] == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a form post sends a textarea's line breaks as CRLF; answers._text counts each as 2 characters "
-    "(it strips but does not normalise \\r\\n), so a multi-line 'what' the page's maxlength=500 allowed is "
-    "refused as longer than 500 and the customer lands on the error page (with JavaScript the same text "
-    "is stored: FormData keeps LF)",
-)
 def test_without_javascript_a_multi_line_answer_the_page_allowed_is_stored(
     survey: Survey, phone_browser
 ) -> None:

@@ -79,8 +79,8 @@ class Live:
 
 
 def parse_reply(raw: bytes, head: bool = False) -> RawReply:
-    head, _, body = raw.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
+    top, _, body = raw.partition(b"\r\n\r\n")
+    lines = top.decode("latin-1").split("\r\n")
     match = re.match(r"HTTP/1\.[01] (\d{3}) ?(.*)", lines[0]) if lines else None
     if match is None:
         raise AssertionError(f"no HTTP reply: {raw[:200]!r}")

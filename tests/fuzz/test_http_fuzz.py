@@ -10,7 +10,6 @@ import json
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -192,15 +191,9 @@ def test_after_the_fuzzing_the_tallies_still_equal_a_recount_and_no_address_was_
     assert all(not r["id"].startswith(("refused", "bot")) for r in responses)
 
 
-# --- hostile bodies the collector answers 503 today (bugs reported; see the reasons) ---------------------
+# --- hostile bodies that once reached the store and were answered 503 ------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="answers.decode catches UnicodeDecodeError and ValueError only: json.loads of a deeply nested "
-    "body raises RecursionError, which collect.submit turns into 503 + Retry-After (and a logged "
-    "traceback); it should be 400 'the body is not a JSON object'",
-)
 def test_a_deeply_nested_json_body_is_refused_400_not_503(live: Live) -> None:
     body = b"[" * 5000 + b"]" * 5000
     head = (
@@ -210,12 +203,6 @@ def test_a_deeply_nested_json_body_is_refused_400_not_503(live: Live) -> None:
     assert reply.status == 400, reply.raw[:300]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="answers._text accepts a lone UTF-16 surrogate (JSON '\\ud800'); SQLite cannot encode it, so "
-    "store.put raises UnicodeEncodeError and the answer is 503 + Retry-After: the page would keep it queued "
-    "and resend it for ever. It should be 400 naming the field",
-)
 def test_a_text_field_with_a_lone_surrogate_is_refused_400_naming_it(live: Live) -> None:
     before = live.counts()
     comment = "broken \\ud83d emoji"  # half of an emoji: a UTF-16 surrogate with no pair

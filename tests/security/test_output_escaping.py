@@ -249,14 +249,9 @@ def test_terminal_outputs_carry_no_escape_sequence(hostile: Path) -> None:
     assert "screen cleared" in followups and "HYPERLINK" in followups
 
 
-# --- control characters in owner names (bug reported; see the reason) -------------------------------------
-
-CONTROL_REASON = (
-    "survey.toml texts may hold control characters (survey._Table.text folds whitespace only): an ESC in a "
-    "staff name reaches `wowcard results --format md` on the owner's terminal, and the cards' SVG is no "
-    "longer well-formed XML (XML 1.0 forbids U+001B). Refusing them in survey.toml (exit 2) or dropping them "
-    "when rendering would do"
-)
+# --- control characters in owner names ----------------------------------------------------------------------
+# An ESC in a staff name would reach `wowcard results --format md` on the owner's terminal, and the cards' SVG
+# would no longer be well-formed XML (XML 1.0 forbids U+001B): survey.toml refuses them (exit 2).
 
 
 @pytest.fixture
@@ -268,13 +263,13 @@ def control_named(survey_dir: Path) -> Path:
     return toml
 
 
-@pytest.mark.xfail(strict=True, reason=CONTROL_REASON)
 def test_a_control_character_in_an_owner_name_never_reaches_the_terminal_or_breaks_a_card(
     control_named: Path,
 ) -> None:
     result = CliRunner().invoke(cli, ["cards", "-s", str(control_named), "--format", "svg", "--per", "staff"])
     if result.exit_code == 2:  # refused in survey.toml, naming the field: fixed that way
         assert "staff[2].name" in result.output
+        assert "contains a control character (U+001B); remove it" in result.output
         return
     for file in (control_named.parent / "build" / "cards").rglob("*.svg"):
         ET.fromstring(file.read_bytes())
@@ -284,3 +279,47 @@ def test_a_control_character_in_an_owner_name_never_reaches_the_terminal_or_brea
     store.close()
     md = run(control_named, "results", "--format", "md", "--by", "staff")
     assert "\x1b" not in md
+
+
+def _edited(survey_dir: Path, old: str, new: str) -> Path:
+    toml = survey_dir / "survey.toml"
+    text = toml.read_text(encoding="utf-8")
+    assert old in text
+    toml.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return toml
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "code"),
+    [
+        ('"Quay Street"', json.dumps("Quay\x07Street"), "locations[0].name", "U+0007"),
+        ('"Old Mill"', json.dumps("Old Mill\x9b2J"), "locations[1].name", "U+009B"),  # C1 CSI
+        ('"They know my name"', json.dumps("name\x00"), "promises[1].text", "U+0000"),
+        ('id = "harbour"', 'id = "harbour"\nsite_url = "https://survey.example\\n"', "site_url", "U+000A"),
+    ],
+    ids=["bell", "c1-csi", "nul", "line-break-in-a-url"],
+)
+def test_a_control_character_in_survey_toml_is_refused_naming_the_field_and_the_character(
+    survey_dir: Path, old: str, new: str, field: str, code: str
+) -> None:
+    with pytest.raises(survey_model.SurveyError) as refused:
+        survey_model.load(_edited(survey_dir, old, new))
+    assert refused.value.path == field
+    assert refused.value.message == f"contains a control character ({code}); remove it"
+
+
+def test_tabs_and_line_breaks_in_a_text_are_folded_to_spaces(survey_dir: Path) -> None:
+    long_text = '"""Thank you!\r\n\tEvery answer\nis read."""'
+    survey = survey_model.load(
+        _edited(survey_dir, '"Thank you! Every answer is read by the team."', long_text)
+    )
+    assert survey.thank_you == "Thank you! Every answer is read."
+
+
+def test_a_value_an_error_repeats_is_shown_escaped_as_in_toml(survey_dir: Path) -> None:
+    toml = _edited(survey_dir, 'id = "quay"', 'id = "quay\\u2028\\"x\\\\"')
+    with pytest.raises(survey_model.SurveyError) as refused:
+        survey_model.load(toml)
+    assert refused.value.path == "locations[0].id"
+    assert refused.value.message.startswith('"quay\\u2028\\"x\\\\" is not a URL-safe id')
+    assert len(str(refused.value).splitlines()) == 1
