@@ -23,14 +23,16 @@ def publish(survey_path: Path, store_choice: StoreChoice) -> None:
     definition = survey.definition()
     url, folder = resolve(store_choice, survey)
     with opened_store(survey, store_choice, must_exist=False) as store:
+        latest = store.definition(survey.id)
         new = store.publish(definition.to_json())
     where = describe(url, folder)
+    name = f"{survey.id} version {definition.version}"
     if new:
-        click.echo(f"published {survey.id} version {definition.version} to the {where}")
+        click.echo(f"published {name} to the {where}")
+    elif latest is not None and latest["version"] != definition.version:
+        click.echo(f"{name} was already published to the {where}; it is the latest version again")
     else:
-        click.echo(
-            f"{survey.id} version {definition.version} was already published to the {where}; nothing changed"
-        )
+        click.echo(f"{name} was already published to the {where}; nothing changed")
 
 
 @click.command()

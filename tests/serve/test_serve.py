@@ -397,3 +397,19 @@ def test_publish_stores_the_definition_and_says_whether_it_was_new(survey_dir: P
     assert other.exit_code == 0 and f"to the SQLite store {survey_dir / 'other.db'}" in other.output
     bad = runner.invoke(cli, ["publish", "-s", path, "--store", "postgres:x"])
     assert bad.exit_code == 2 and "is not a store" in bad.output
+
+
+def test_publishing_a_reverted_survey_says_it_is_the_latest_again(survey_dir: Path, survey) -> None:
+    runner = CliRunner()
+    path = survey_dir / "survey.toml"
+    original = path.read_text(encoding="utf-8")
+    assert runner.invoke(cli, ["publish", "-s", str(path)]).exit_code == 0
+    path.write_text(original.replace('name = "Maya"', 'name = "Maya R."'), encoding="utf-8")
+    assert "published harbour version" in runner.invoke(cli, ["publish", "-s", str(path)]).output
+    path.write_text(original, encoding="utf-8")
+
+    reverted = runner.invoke(cli, ["publish", "-s", str(path)])
+
+    assert reverted.exit_code == 0, reverted.output
+    assert "it is the latest version again" in reverted.output
+    assert survey.definition().version in reverted.output
