@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aws_stand_ins import fake_aws_credentials, moto_server
 
 from wowcard.collector import survey as survey_model
 
@@ -107,3 +109,16 @@ def survey(survey_file: Path) -> survey_model.Survey:
 @pytest.fixture
 def definition(survey: survey_model.Survey) -> survey_model.Definition:
     return survey.definition()
+
+
+@pytest.fixture
+def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake AWS credentials for the test (moto in-process or moto_server)."""
+    fake_aws_credentials(monkeypatch)
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """One moto_server for the whole session, over real HTTP on loopback; tests each use their own table."""
+    with moto_server() as url:
+        yield url

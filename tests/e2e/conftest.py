@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import http.client
 import json
-import logging
 import socket
 import sqlite3
 import struct
@@ -279,31 +278,6 @@ def _hang_up(handler: BaseHTTPRequestHandler) -> None:
     handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
 
-@pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fake credentials only, so nothing here can reach a real AWS account."""
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-
-
-@pytest.fixture(scope="session")
-def moto_url() -> Iterator[str]:
-    """One moto_server for the session on a free loopback port; each test makes its own table."""
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @dataclass
 class DynamoDB:
     """A fresh table in moto_server, the gate the collector reaches it through, and a direct reader."""
@@ -319,14 +293,14 @@ class DynamoDB:
 
 
 @pytest.fixture
-def dynamodb(aws_env: None, moto_url: str) -> Iterator[DynamoDB]:
+def dynamodb(aws_credentials: None, moto_endpoint: str) -> Iterator[DynamoDB]:
     name = f"wowcard-{uuid.uuid4().hex[:12]}"
-    client = boto3.client("dynamodb", region_name=REGION, endpoint_url=moto_url)
+    client = boto3.client("dynamodb", region_name=REGION, endpoint_url=moto_endpoint)
     create_table(client, name)
-    gate = Gate(moto_url)
+    gate = Gate(moto_endpoint)
     gate.thread.start()
     try:
-        yield DynamoDB(name, gate, DynamoStore(name, region=REGION, endpoint_url=moto_url))
+        yield DynamoDB(name, gate, DynamoStore(name, region=REGION, endpoint_url=moto_endpoint))
     finally:
         gate.close()
         client.delete_table(TableName=name)

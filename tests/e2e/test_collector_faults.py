@@ -169,7 +169,7 @@ def _closed_port() -> int:
 
 
 def test_a_collector_whose_dynamodb_endpoint_is_a_closed_port_answers_503_with_retry_after(
-    survey: Survey, aws_env
+    survey: Survey, aws_credentials
 ) -> None:
     from wowcard import serve as serving
     from wowcard.collector import config

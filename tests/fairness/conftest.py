@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 import boto3
 import pytest
 from alerts.stand_ins import answer
+from aws_stand_ins import fake_aws_credentials
 from moto import mock_aws
 
 from wowcard import report
@@ -78,16 +79,6 @@ class Collector:
         """What `wowcard verify` would report: tallies against a recount of the raw responses."""
         recounted = report.by_day_and_location(report.recount(self.responses()))
         return report.differences(self.store.tallies(SURVEY, *ALL_DAYS), recounted)
-
-
-def fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
 
 
 def open_collector(

@@ -12,6 +12,7 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_stand_ins import fake_aws_credentials
 from click.testing import CliRunner, Result
 from conftest import LOGO_SVG, SURVEY_TOML  # the example survey of tests/conftest.py
 from moto import mock_aws
@@ -64,22 +65,6 @@ class Backend:
         return CliRunner().invoke(
             cli, [command, "-s", str(self.survey_file), *self.options, *rest], input=input
         )
-
-
-def fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fake credentials, so nothing here can ever reach a real AWS account."""
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-
-
-@pytest.fixture
-def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    fake_aws_credentials(monkeypatch)
 
 
 @contextmanager
