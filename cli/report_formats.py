@@ -360,6 +360,20 @@ def _csv_value(value: Any) -> str:
     return defuse(str(value))
 
 
+TREND_COLUMNS = (
+    "week",
+    "start",
+    "days",
+    "responses",
+    "wow_yes",
+    "wow_no",
+    "wow_rate",
+    "change",
+    "goal",
+    "met_goal",
+)
+
+
 def csv_sections(report: Mapping[str, Any]) -> list[tuple[str, list[str], list[list[Any]]]]:
     f = report["followups"]
     summary = [
@@ -447,39 +461,7 @@ def csv_sections(report: Mapping[str, Any]) -> list[tuple[str, list[str], list[l
             ["id", "text", "count", "share"],
             [[p["id"], p["text"], p["count"], p["share"]] for p in report["promises"]],
         ),
-        (
-            "trend",
-            [
-                "week",
-                "start",
-                "days",
-                "responses",
-                "wow_yes",
-                "wow_no",
-                "wow_rate",
-                "change",
-                "goal",
-                "met_goal",
-            ],
-            [
-                [
-                    w[k]
-                    for k in (
-                        "week",
-                        "start",
-                        "days",
-                        "responses",
-                        "wow_yes",
-                        "wow_no",
-                        "wow_rate",
-                        "change",
-                        "goal",
-                        "met_goal",
-                    )
-                ]
-                for w in report["trend"]
-            ],
-        ),
+        ("trend", list(TREND_COLUMNS), [[w[k] for k in TREND_COLUMNS] for w in report["trend"]]),
         (
             "stories",
             ["staff", "name", "location", "day", "received_at", "what"],
