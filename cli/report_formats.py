@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .export import defuse
+from .export import csv_cell
 
 FORMATS = ("table", "json", "csv", "md", "html")
 TABLE_WIDTH = 100
@@ -345,19 +345,9 @@ def render_csv(report: Mapping[str, Any]) -> str:
         writer.writerow([title])
         writer.writerow(header)
         for row in rows:
-            writer.writerow([_csv_value(v) for v in row])
+            writer.writerow([csv_cell(v) for v in row])
         writer.writerow([])
     return buffer.getvalue()
-
-
-def _csv_value(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    return defuse(str(value))
 
 
 TREND_COLUMNS = (
