@@ -277,6 +277,22 @@ class DynamoStore:
                 return
             params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    def _tally_items(
+        self, survey: str, shard: int, since: str, until: str, **extra: Any
+    ) -> Iterator[dict[str, Any]]:
+        """The tally items of one shard for days since..until: one Query, whatever the number of days."""
+        return self._query(
+            "read tallies",
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :lo AND :hi",
+            ExpressionAttributeValues={
+                ":pk": {"S": f"TALLY#{survey}#{shard}"},
+                ":lo": {"S": f"{since}#"},
+                ":hi": {"S": f"{until}#{LAST}"},
+            },
+            ConsistentRead=True,
+            **extra,
+        )
+
     def _batch_get(self, what: str, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
         found: dict[tuple[str, str], dict[str, Any]] = {}
         unique = list(dict.fromkeys(keys))
@@ -536,16 +552,7 @@ class DynamoStore:
         condition cannot skip the other locations of a day)."""
         rows: dict[tuple[str, str], dict[str, int]] = {}
         for shard in range(self._shards(survey)):
-            for item in self._query(
-                "read tallies",
-                KeyConditionExpression="pk = :pk AND sk BETWEEN :lo AND :hi",
-                ExpressionAttributeValues={
-                    ":pk": {"S": f"TALLY#{survey}#{shard}"},
-                    ":lo": {"S": f"{since}#"},
-                    ":hi": {"S": f"{until}#{LAST}"},
-                },
-                ConsistentRead=True,
-            ):
+            for item in self._tally_items(survey, shard, since, until):
                 day, loc = item["sk"]["S"].split("#", 1)
                 if location is not None and loc != location:
                     continue
@@ -791,17 +798,7 @@ class DynamoStore:
         shards = set(range(self._shards(survey))) | {shard for _, _, shard in counts}
         stale: list[tuple[str, str]] = []
         for shard in sorted(shards):
-            for item in self._query(
-                "read tallies",
-                KeyConditionExpression="pk = :pk AND sk BETWEEN :lo AND :hi",
-                ExpressionAttributeValues={
-                    ":pk": {"S": f"TALLY#{survey}#{shard}"},
-                    ":lo": {"S": f"{since}#"},
-                    ":hi": {"S": f"{until}#{LAST}"},
-                },
-                ProjectionExpression="pk, sk",
-                ConsistentRead=True,
-            ):
+            for item in self._tally_items(survey, shard, since, until, ProjectionExpression="pk, sk"):
                 key = (item["pk"]["S"], item["sk"]["S"])
                 if key not in wanted:
                     stale.append(key)
