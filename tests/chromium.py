@@ -12,18 +12,10 @@ from collections.abc import Sequence
 
 import pytest
 
+from wowcard.pdf import ARGS  # no sandbox, no calls home on a closed network: as `wowcard cards` runs it
+
 CHROMIUM = os.environ.get("WOWCARD_CHROMIUM", "/usr/bin/chromium")
 PHONE = {"width": 390, "height": 844}
-# The machine's network is closed: without these Chromium keeps trying to reach Google's hosts.
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def require_chromium() -> str:
