@@ -21,7 +21,6 @@ import http.client
 import json
 import os
 import random
-import re
 import signal
 import socket
 import statistics
@@ -32,6 +31,8 @@ import threading
 import time
 import uuid
 from pathlib import Path
+
+from submissions import start_server  # a sibling script: bench/ is on sys.path when run
 
 RECEIVER = r"""
 import http.server, sys, threading
@@ -79,28 +80,6 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def start_server(folder: Path, env: dict[str, str]) -> tuple[subprocess.Popen, int]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "wowcard", "serve", "-s", str(folder / "survey.toml"), "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    deadline = time.monotonic() + 90
-    assert process.stdout is not None
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        match = re.search(r"on http://127\.0\.0\.1:(\d+)/", line)
-        if match:
-            threading.Thread(target=process.stdout.read, daemon=True).start()  # keep the pipe drained
-            return process, int(match.group(1))
-    process.kill()
-    raise SystemExit(f"wowcard serve did not start: {process.stderr.read() if process.stderr else ''}")
 
 
 def client(

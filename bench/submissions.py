@@ -29,15 +29,16 @@ from wowcard.collector import tally
 from wowcard.collector.store import open_store
 
 
-def start_server(folder: Path) -> tuple[subprocess.Popen, int]:
-    subprocess.run([sys.executable, "-m", "wowcard", "init", str(folder)], check=True, capture_output=True)
+def start_server(folder: Path, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, int]:
+    """`wowcard serve --port 0` of the survey in `folder` as a subprocess; its port, once it listens."""
     process = subprocess.Popen(
         [sys.executable, "-m", "wowcard", "serve", "-s", str(folder / "survey.toml"), "--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env=env,
     )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 90
     assert process.stdout is not None
     while time.monotonic() < deadline:
         line = process.stdout.readline()
@@ -45,6 +46,7 @@ def start_server(folder: Path) -> tuple[subprocess.Popen, int]:
             break
         match = re.search(r"on http://127\.0\.0\.1:(\d+)/", line)
         if match:
+            threading.Thread(target=process.stdout.read, daemon=True).start()  # keep the pipe drained
             return process, int(match.group(1))
     process.kill()
     raise SystemExit(f"wowcard serve did not start: {process.stderr.read() if process.stderr else ''}")
@@ -108,6 +110,9 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "shop"
+        subprocess.run(
+            [sys.executable, "-m", "wowcard", "init", str(folder)], check=True, capture_output=True
+        )
         process, port = start_server(folder)
         try:
             definition = json.loads(next((folder / "build").glob("*/survey.json")).read_text())
