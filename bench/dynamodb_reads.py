@@ -15,13 +15,13 @@ import os
 import sys
 import time
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from report import definition  # noqa: E402  (bench/report.py, beside this file)
+from report import FIRST_DAY, definition  # noqa: E402  (bench/report.py, beside this file)
 from store_write import SURVEY, records  # noqa: E402  (bench/store_write.py)
 
 REGION = "eu-west-2"
@@ -108,7 +108,7 @@ def _measure(responses: int, days: int) -> Reads:
         for record in records(responses, days):
             store.put(record)
         load_seconds = time.perf_counter() - started
-        since = date(2024, 1, 1)
+        since = FIRST_DAY
         until = (since + timedelta(days=days - 1)).isoformat()
         counting.reset()
         store.tallies(SURVEY, since.isoformat(), until)

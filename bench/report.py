@@ -60,13 +60,15 @@ def definition() -> Definition:
     return parse(SURVEY).definition()
 
 
-def responses(defn: Definition, count: int, days: int, seed: int = 7) -> Iterator[dict[str, Any]]:
+def responses(
+    defn: Definition, count: int, days: int, seed: int = 7, prefix: str = "bench-"
+) -> Iterator[dict[str, Any]]:
     """`count` responses of the stored shape, in day order, spread evenly over `days` days."""
     rng = random.Random(seed)
     staff_at = {loc.id: sorted(defn.staff_ids_at(loc.id)) or ["_"] for loc in defn.locations}
     locations = [loc.id for loc in defn.locations]
     for i in range(count):
-        rid = f"bench-{i:010d}"
+        rid = f"{prefix}{i:010d}"
         day = FIRST_DAY + timedelta(days=i * days // count)
         location = rng.choice(locations)
         wow = rng.choice(("yes", "yes", "no", None))

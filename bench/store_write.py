@@ -12,65 +12,25 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import random
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
+
+from report import FIRST_DAY, definition, responses  # bench/report.py, beside this file  # noqa: E402
 
 from wowcard.collector import tally
 from wowcard.collector.store import Record
 from wowcard.collector.store_sqlite import SqliteStore
 
-SURVEY = "bench"
-LOCATIONS = ("quay", "mill")
-STAFF = {"quay": ("maya", "tom", "priya"), "mill": ("priya", "sam", "li")}
-PROMISES = ("fresh", "name", "quick")
-SHARDS = 4
+SURVEY = "bench"  # bench/report.py's survey: its definition and its generated responses
 
 
 def records(count: int, days: int, seed: int = 7, prefix: str = "r") -> Iterator[Record]:
-    """Believable responses spread over `days` days, built like answers.record builds them."""
-    rng = random.Random(seed)
-    start = date(2024, 1, 1)
-    for i in range(count):
-        rid = f"{prefix}{i:09d}"
-        day = start + timedelta(days=i * days // count)
-        location = LOCATIONS[rng.randrange(2)]
-        wow = rng.choice(("yes", "yes", "no", None))
-        staff = rng.choice(STAFF[location] + ("_",)) if wow == "yes" else None
-        what = "Went out of their way" if staff and rng.random() < 0.4 else None
-        comment = "Lovely place" if rng.random() < 0.2 else None
-        contact = "someone@example.com" if rng.random() < 0.05 else None
-        response = {
-            "id": rid,
-            "survey": SURVEY,
-            "version": "0123456789ab",
-            "received_at": f"{day.isoformat()}T{8 + i % 10:02d}:{i % 60:02d}:{i % 57:02d}.{i % 999999:06d}Z",
-            "day": day.isoformat(),
-            "shard": tally.shard_of(rid, SHARDS),
-            "location": location,
-            "lang": "en",
-            "src": rng.choice(("card", "receipt", None)),
-            "wow": wow,
-            "staff": staff,
-            "what": what,
-            "people": rng.choice((None, 3, 4, 5)),
-            "process": rng.choice((None, 2, 4, 5)),
-            "product": rng.choice((None, 4, 5)),
-            "promises": sorted(rng.sample(PROMISES, rng.randrange(3))),
-            "comment": comment,
-            "contact": contact,
-            "has_story": bool(what),
-            "has_comment": bool(comment),
-            "followup": bool(contact),
-            "flagged": False,
-            "done_at": None,
-            "note": None,
-            "redacted_at": None,
-        }
+    """Believable responses spread over `days` days from FIRST_DAY, with the counters answers.record adds."""
+    for response in responses(definition(), count, days, seed=seed, prefix=prefix):
         yield Record(response, tally.increments(response))
 
 
@@ -125,12 +85,12 @@ def main() -> None:
         print(f"\nloaded {loaded:,} responses over {args.days} days in {time.perf_counter() - started:.1f} s")
         with store._connection() as conn:
             items = conn.execute("SELECT COUNT(*) FROM tallies").fetchone()[0]
-        until = (date(2024, 1, 1) + timedelta(days=args.days - 1)).isoformat()
+        until = (FIRST_DAY + timedelta(days=args.days - 1)).isoformat()
         for label, location in (("all locations", None), ("one location", "quay")):
             best = float("inf")
             for _ in range(3):
                 started = time.perf_counter()
-                rows = store.tallies(SURVEY, "2024-01-01", until, location=location)
+                rows = store.tallies(SURVEY, FIRST_DAY.isoformat(), until, location=location)
                 best = min(best, time.perf_counter() - started)
             total = sum(row.counts.get("n", 0) for row in rows)
             print(
@@ -138,7 +98,7 @@ def main() -> None:
             )
         print(f"tally items read: {items:,} (days x locations x shards x fields), raw responses: {loaded:,}")
         started = time.perf_counter()
-        streamed = sum(1 for _ in store.responses(SURVEY, "2024-01-01", until))
+        streamed = sum(1 for _ in store.responses(SURVEY, FIRST_DAY.isoformat(), until))
         print(f"responses() streamed {streamed:,} rows in {time.perf_counter() - started:.1f} s")
         store.close()
 
