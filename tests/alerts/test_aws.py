@@ -135,7 +135,15 @@ def test_the_scheduled_handler_sends_what_the_collector_queued_reading_the_webho
     )
     result = client.lambda_.invoke(ALERTS_HANDLER, event)
 
-    assert result.payload == {"sent": 1, "retrying": 0, "failed": 0, "taken": 0, "gone": 0}
+    assert result.payload == {
+        "sent": 1,
+        "retrying": 0,
+        "failed": 0,
+        "taken": 0,
+        "gone": 0,
+        "held": 0,
+        "summaries": 0,
+    }
     assert receiver.ids() == ["resp-0001abcd"]
     assert collecting <= set(COLLECTOR_TABLE_ACTIONS)  # the outbox and the fairness counter need no more
     assert calls.actions == set(ALERTS_TABLE_ACTIONS)
