@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from . import chat, fairness, tally
 from .store import DIGEST_PREFIX, Store
 from .survey import RATINGS, Definition
-from .verdict import wow_rate_verdict
+from .verdict import IN_PROGRESS, WORDS, wow_rate_verdict
 
 SEND_WEEKDAY = 0  # Monday
 SEND_AT = time(8, 0)
@@ -148,6 +148,9 @@ def compute(store: Store, definition: Definition, week: str, now: datetime) -> D
         this.get("wow_yes", 0), this.get("wow_no", 0), before.get("wow_yes", 0), before.get("wow_no", 0)
     )
     previous_total = before.get("wow_yes", 0) + before.get("wow_no", 0)
+    verdict, words = judged.verdict, judged.words
+    if now.astimezone(ZoneInfo(definition.time_zone)).date() <= sunday:
+        verdict, words = IN_PROGRESS, WORDS[IN_PROGRESS]  # the running week is never judged
     ratings, rated = _ratings(this)
     followups = store.followups(survey)
     return Digest(
@@ -162,8 +165,8 @@ def compute(store: Store, definition: Definition, week: str, now: datetime) -> D
         wow_rate=_round(judged.rate),
         previous_wow_rate=_round(before.get("wow_yes", 0) / previous_total) if previous_total else None,
         goal=_round(judged.goal),
-        verdict=judged.verdict,
-        verdict_words=judged.words,
+        verdict=verdict,
+        verdict_words=words,
         interval=[_round(judged.low), _round(judged.high)] if judged.low is not None else None,
         recognised=_recognised(rows, monday, responses, definition),
         ratings=ratings,
@@ -326,6 +329,8 @@ def _wow_line(digest: Digest) -> str:
     line = f"Wow rate: {digest.wow_rate:.0%} ({digest.wow_yes} of {digest.wow_yes + digest.wow_no})"
     if digest.previous_wow_rate is None:
         return f"{line}, no earlier week to compare with"
+    if digest.verdict == IN_PROGRESS:
+        return f"{line}, last week {digest.previous_wow_rate:.0%}: the week is still in progress"
     line += f", last week {digest.previous_wow_rate:.0%}: {digest.verdict_words} of {digest.goal:.1%}"
     if digest.interval:
         line += f" (95 % interval {digest.interval[0]:.0%}–{digest.interval[1]:.0%})"

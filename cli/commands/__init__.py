@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import click
 
-from . import alerts, cards, collect, deploy, results, site
+from . import alerts, cards, collect, deploy, digest, results, site
 
 COMMANDS: list[click.Command] = [
     *site.COMMANDS,
     *results.COMMANDS,
     *alerts.COMMANDS,
+    *digest.COMMANDS,
     *collect.COMMANDS,
     *cards.COMMANDS,
     *deploy.COMMANDS,
