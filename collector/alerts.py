@@ -82,6 +82,7 @@ BURST = 10
 # SUMMARY_SECONDS), so an alert after it is never stuck behind it.
 ALERTS_PER_MINUTE = 10
 SUMMARY_SECONDS = 30.0
+SUMMARY_MAX = 1000  # alerts one summary tells at most (each is claimed and settled on its own)
 DEFINITION_SECONDS = 300.0  # how long a sender keeps the latest definition (for the digest's schedule)
 RATING_NAMES = {"people": "People", "process": "Process", "product": "Product"}
 REASON_WORDS = {
@@ -453,15 +454,15 @@ class Sender:
         self.schedule_digest()
         for _ in range(rounds):
             due = self.store.due_alerts(self.survey, self.clock(), limit)
-            burst: list[Alert] = []
+            over = False
             for alert in due:
                 if digest.digest_week(alert.response_id) is None and not self._may_send():
-                    burst.append(alert)
+                    over = True
                     continue
                 if not self._pace(time_left):
                     return done
                 done.add(self.deliver(alert))
-            if burst and not self._summarise(burst, done, time_left):
+            if over and not self._summarise(done, time_left):
                 break  # a summary went out less than `summary_every` ago: the next one tells these
             if len(due) < limit:
                 break
@@ -488,12 +489,14 @@ class Sender:
             self._messages.popleft()
         return len(self._messages) < self.per_minute
 
-    def _summarise(self, burst: list[Alert], done: Sweep, time_left: Callable[[], float] | None) -> bool:
-        """Tell a burst in one message and keep its alerts as held; False when a summary went out less than
-        `summary_every` ago (they stay pending for the next one)."""
+    def _summarise(self, done: Sweep, time_left: Callable[[], float] | None) -> bool:
+        """Tell every alert due now (up to SUMMARY_MAX) in one message and keep them as held; False when a
+        summary went out less than `summary_every` ago (they stay pending for the next one)."""
         now = self.clock()
         if self._summary_at is not None and now - self._summary_at < self.summary_every:
             return False
+        due = self.store.due_alerts(self.survey, now, SUMMARY_MAX)
+        burst = [alert for alert in due if digest.digest_week(alert.response_id) is None]
         claimed = [c for c in (self.store.claim_alert(a, now, self.lease_seconds) for a in burst) if c]
         done.add("taken", len(burst) - len(claimed))
         if not claimed or not self._pace(time_left):
