@@ -45,7 +45,9 @@ def test_the_words_are_kept_a_person_reads_the_same_text() -> None:
 def test_an_alert_with_a_markdown_link_in_the_comment_links_nowhere(
     store: Any, make_record: Any, receiver: Receiver, clock: Clock
 ) -> None:
-    store.put(make_record(people=1, comment="[Your refund](https://evil.example) ![x](https://evil.example/p)"))
+    store.put(
+        make_record(people=1, comment="[Your refund](https://evil.example) ![x](https://evil.example/p)")
+    )
     Sender(store, "harbour", LiteralWebhook(receiver.url), clock=clock).sweep()
 
     (body,) = receiver.bodies
