@@ -6,9 +6,9 @@ A survey with `[alerts]` is served by `wowcard serve` (SQLite, its background se
 on loopback records when each message arrives. Each round posts `--burst` lowest-rating answers as fast as
 `--clients` connections can, then (`--after` seconds later) one genuine alert (a customer asking to be called
 back), and measures the seconds from the genuine answer's 201 to the first message that tells it (on its
-own, or counted in a burst's summary). Prints the burst's duration, the messages the webhook received, and that figure; for
-comparison, where the genuine alert would have been without coalescing (the sender paces one message a
-second after a burst of ten, so it would be message number burst + 1).
+own, or counted in a burst's summary). Prints the burst's duration, the messages the webhook received, and
+that figure; for comparison, where the genuine alert would have been without coalescing (the sender paces
+one message a second after a burst of ten, so it would be message number burst + 1).
 """
 
 from __future__ import annotations

@@ -329,10 +329,8 @@ def _wow_line(digest: Digest) -> str:
     line = f"Wow rate: {digest.wow_rate:.0%} ({digest.wow_yes} of {digest.wow_yes + digest.wow_no})"
     if digest.previous_wow_rate is None:
         return f"{line}, no earlier week to compare with"
-    if digest.verdict == IN_PROGRESS:
-        return f"{line}, last week {digest.previous_wow_rate:.0%}: the week is still in progress"
-    line += f", last week {digest.previous_wow_rate:.0%}: {digest.verdict_words} of {digest.goal:.1%}"
-    if digest.interval:
+    line += f", last week {digest.previous_wow_rate:.0%}, goal {digest.goal:.1%}: {digest.verdict_words}"
+    if digest.interval and digest.verdict != IN_PROGRESS:
         line += f" (95 % interval {digest.interval[0]:.0%}–{digest.interval[1]:.0%})"
     return line
 

@@ -19,10 +19,10 @@ GOAL_PERCENT = 1
 Z_95 = 1.959963984540054  # the two-sided 95 % quantile of the normal distribution
 MET, MISSED, TOO_FEW, IN_PROGRESS = "met", "missed", "too_few", "in_progress"
 WORDS = {
-    MET: "met the goal",
-    MISSED: "missed the goal",
+    MET: "met",
+    MISSED: "missed",
     TOO_FEW: "too few answers to tell",
-    IN_PROGRESS: "in progress",
+    IN_PROGRESS: "the week is still in progress",
     None: "no earlier week to compare with",
 }
 

@@ -131,7 +131,7 @@ def test_the_digest_names_who_was_recognised_fairly_with_a_story_and_what_custom
     lines = digest.text(found).splitlines()
     assert lines[:9] == [
         "Huddle: week 2025-W11 (Mon 10 Mar – Sun 16 Mar 2025, Europe/London), 8 answers",
-        "Wow rate: 75% (6 of 8), last week 50%: too few answers to tell of 50.5% (95 % interval 41%–93%)",
+        "Wow rate: 75% (6 of 8), last week 50%, goal 50.5%: too few answers to tell (95 % interval 41%–93%)",
         "Recognised most:",
         '- Maya (Quay Street), 2: "Carried my tray"',
         '- Priya (Old Mill), 1: "Drew a cat in the foam"',
@@ -147,6 +147,16 @@ def test_the_digest_names_who_was_recognised_fairly_with_a_story_and_what_custom
     )
     assert "](" not in worst and "Waited 40 minutes" in worst  # the link in the comment links nowhere
     assert lines[-1] == "  and 1 more: wowcard results --since 2025-03-10 --until 2025-03-16"
+
+
+def test_the_running_week_is_shown_in_progress_and_never_judged(
+    week_of_answers: Any, alert_definition: Definition
+) -> None:
+    found = digest.compute(week_of_answers, alert_definition, WEEK, utc("2025-03-14T12:00:00Z"))
+    assert found.verdict == "in_progress"
+    assert "Wow rate: 75% (6 of 8), last week 50%, goal 50.5%: the week is still in progress" in (
+        digest.text(found).splitlines()
+    )
 
 
 # --- sent once a week -----------------------------------------------------------------------------------
