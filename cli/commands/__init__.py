@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import click
 
-from . import alerts, cards, collect, deploy, results, site
+from . import alerts, cards, collect, deploy, importing, results, site
 
 COMMANDS: list[click.Command] = [
     *site.COMMANDS,
     *results.COMMANDS,
+    *importing.COMMANDS,
     *alerts.COMMANDS,
     *collect.COMMANDS,
     *cards.COMMANDS,

@@ -1,0 +1,65 @@
+"""Names of people and locations across every published definition version: a person who left keeps the
+name they had in reports, and the build knows which printed pages lead to a hand-off.
+
+Later versions win: a person renamed and then removed shows by their last name. Standard library only (the
+Lambda may import it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .survey import Definition
+
+
+@dataclass(frozen=True, slots=True)
+class Names:
+    """Id → the name last published for it, for staff and for locations."""
+
+    staff: Mapping[str, str] = field(default_factory=dict)
+    locations: Mapping[str, str] = field(default_factory=dict)
+
+
+def published_names(definitions: Iterable[Definition | Mapping[str, Any]]) -> Names:
+    """The names in `definitions` (oldest first, as `Store.definitions` gives them; compiled or as JSON)."""
+    staff: dict[str, str] = {}
+    locations: dict[str, str] = {}
+    for definition in definitions:
+        if not isinstance(definition, Definition):
+            definition = Definition.from_json(dict(definition))
+        staff.update((s.id, s.name) for s in definition.staff)
+        locations.update((loc.id, loc.name) for loc in definition.locations)
+    return Names(staff, locations)
+
+
+@dataclass(frozen=True, slots=True)
+class Remembered(Definition):
+    """A definition that also knows the names of people and locations that left (`published_names`)."""
+
+    former: Names = field(default_factory=Names, compare=False)
+
+
+def remembered(current: Definition, published: Iterable[Definition | Mapping[str, Any]]) -> Remembered:
+    """`current` with the names every published version gave: what reports name departed ids by."""
+    values = {name: getattr(current, name) for name in Definition.__dataclass_fields__}
+    return Remembered(**values, former=published_names(published))
+
+
+def staff_name(definition: Definition, staff_id: str) -> str:
+    """The current name of a staff member, else the last one published, else the id."""
+    current = next((s.name for s in definition.staff if s.id == staff_id), None)
+    if current is not None:
+        return current
+    former = definition.former.staff if isinstance(definition, Remembered) else {}
+    return former.get(staff_id, staff_id)
+
+
+def location_name(definition: Definition, location_id: str) -> str:
+    """The current name of a location, else the last one published, else the id."""
+    current = next((loc.name for loc in definition.locations if loc.id == location_id), None)
+    if current is not None:
+        return current
+    former = definition.former.locations if isinstance(definition, Remembered) else {}
+    return former.get(location_id, location_id)
