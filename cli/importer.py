@@ -54,6 +54,7 @@ DEFAULT_SOURCE = "paper"
 IMPORT_SOURCES = (*answers.SOURCES, "paper", "phone", "letter")
 DELIMITERS = (",", ";", "\t")
 NOON = time(12, 0)
+MAX_FILE_BYTES = 64 * 2**20  # read whole, validated whole: about 500,000 paper cards
 
 
 class ImportProblem(Exception):
@@ -110,6 +111,8 @@ def plan(path: Path, definition: Definition, *, source: str = DEFAULT_SOURCE, no
 
 def _read_bytes(path: Path) -> bytes:
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ImportProblem(path, f"the file is larger than {MAX_FILE_BYTES // 2**20} MB; split it")
         return path.read_bytes()
     except OSError as exc:
         raise ImportProblem(path, f"cannot read: {exc.strerror or exc}") from None

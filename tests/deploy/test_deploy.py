@@ -169,7 +169,8 @@ def test_the_page_of_someone_who_left_stays_in_the_bucket_as_a_hand_off(account:
     second = run(account, without_tom)
 
     assert "harbour/quay/s/tom/index.html" not in second.pages.delete
-    body = account.s3.get_object(Bucket=app["PagesBucket"], Key="harbour/quay/s/tom/index.html")["Body"].read()
+    page = account.s3.get_object(Bucket=app["PagesBucket"], Key="harbour/quay/s/tom/index.html")
+    body = page["Body"].read()
     assert b"This page has moved" in body and b'href="/harbour/quay/"' in body
 
 

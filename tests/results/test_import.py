@@ -184,3 +184,11 @@ def test_a_survey_not_yet_published_is_refused(sqlite_shop, tmp_path):
     result = sqlite_shop.run("import", str(write(tmp_path, CARDS)))
     assert result.exit_code == 2
     assert "is not published to the SQLite store" in result.output and "wowcard publish" in result.output
+
+
+def test_a_file_too_large_to_read_whole_is_refused(sqlite_shop, tmp_path, monkeypatch):
+    from wowcard import importer
+
+    monkeypatch.setattr(importer, "MAX_FILE_BYTES", 100)
+    result = sqlite_shop.run("import", str(write(tmp_path, CARDS)))
+    assert result.exit_code == 2 and "cards.csv: the file is larger than" in result.output
