@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .survey import Definition
+from .survey import Definition, Location, Staff
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,17 +49,16 @@ def remembered(current: Definition, published: Iterable[Definition | Mapping[str
 
 def staff_name(definition: Definition, staff_id: str) -> str:
     """The current name of a staff member, else the last one published, else the id."""
-    current = next((s.name for s in definition.staff if s.id == staff_id), None)
-    if current is not None:
-        return current
     former = definition.former.staff if isinstance(definition, Remembered) else {}
-    return former.get(staff_id, staff_id)
+    return _name(definition.staff, former, staff_id)
 
 
 def location_name(definition: Definition, location_id: str) -> str:
     """The current name of a location, else the last one published, else the id."""
-    current = next((loc.name for loc in definition.locations if loc.id == location_id), None)
-    if current is not None:
-        return current
     former = definition.former.locations if isinstance(definition, Remembered) else {}
-    return former.get(location_id, location_id)
+    return _name(definition.locations, former, location_id)
+
+
+def _name(current: Iterable[Staff | Location], former: Mapping[str, str], item_id: str) -> str:
+    found = next((item.name for item in current if item.id == item_id), None)
+    return found if found is not None else former.get(item_id, item_id)
