@@ -749,12 +749,12 @@ def publish(aws: Aws, table: str, survey: Survey, definition: dict[str, Any]) ->
 def published_versions(aws: Aws, table: str, survey: Survey) -> list[Any]:
     """Every definition version published to the stage's table: the build keeps their pages (hand-offs for
     people and locations that left), since a printed URL is forever."""
+    from .collector.names import readable
     from .collector.store import open_store
-    from .collector.survey import Definition
 
     store = open_store(f"dynamodb:{table}", str(survey.folder), region=aws.region, profile=aws.profile)
     try:
-        return [Definition.from_json(body) for body in store.definitions(survey.id)]
+        return readable(store.definitions(survey.id))
     finally:
         store.close()
 

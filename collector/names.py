@@ -22,13 +22,26 @@ class Names:
     locations: Mapping[str, str] = field(default_factory=dict)
 
 
+def readable(bodies: Iterable[Definition | Mapping[str, Any]]) -> list[Definition]:
+    """The published definitions (as `Store.definitions` gives them) that parse; one that does not (written
+    by hand, or by a tool) names nobody and is skipped rather than failing a report or a build."""
+    found = []
+    for body in bodies:
+        if isinstance(body, Definition):
+            found.append(body)
+            continue
+        try:
+            found.append(Definition.from_json(dict(body)))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue
+    return found
+
+
 def published_names(definitions: Iterable[Definition | Mapping[str, Any]]) -> Names:
     """The names in `definitions` (oldest first, as `Store.definitions` gives them; compiled or as JSON)."""
     staff: dict[str, str] = {}
     locations: dict[str, str] = {}
-    for definition in definitions:
-        if not isinstance(definition, Definition):
-            definition = Definition.from_json(dict(definition))
+    for definition in readable(definitions):
         staff.update((s.id, s.name) for s in definition.staff)
         locations.update((loc.id, loc.name) for loc in definition.locations)
     return Names(staff, locations)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..collector import names
 from ..collector.survey import Definition, Survey
 from ..options import InputError, load_survey, survey_option
 
@@ -84,10 +85,10 @@ def published_definitions(survey: Survey) -> list[Definition]:
     try:
         store = open_store(survey.store, survey.folder)
         try:
-            return [Definition.from_json(body) for body in store.definitions(survey.id)]
+            return names.readable(store.definitions(survey.id))
         finally:
             store.close()
-    except (StoreError, sqlite3.Error, OSError, KeyError, TypeError, ValueError) as exc:
+    except (StoreError, sqlite3.Error, OSError) as exc:
         click.echo(f"note: could not read the published versions in {survey.store} ({exc})", err=True)
         return []
 
