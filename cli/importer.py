@@ -179,17 +179,18 @@ def _columns(path: Path, header: list[str]) -> list[str]:
 
 def to_record(path: Path, row: Row, definition: Definition, source: str, now: datetime) -> Record:
     """One row as the record `store.put` writes: validated as a posted answer, received at its date."""
-    cells = {name: value for name, value in row.cells.items()}
-    for name, value in cells.items():
+    for name, value in row.cells.items():
         bad = control_character(value, allow_line_breaks=name in TEXT_COLUMNS)
         if bad:
             raise ImportProblem(path, f"holds the control character {bad}", row.line, name)
     received_at = _received_at(path, row, definition, now)
-    src = cells.pop("src", "").strip().lower() or source
+    src = row.cells.get("src", "").strip().lower() or source
     if src not in IMPORT_SOURCES:
         raise ImportProblem(path, f"must be one of {', '.join(IMPORT_SOURCES)}", row.line, "src")
-    fields: dict[str, Any] = {name: value.strip() for name, value in cells.items() if name != "date"}
-    fields["wow"] = {"y": "yes", "n": "no"}.get(fields.get("wow", "").lower(), fields.get("wow", "").lower())
+    # The answer as a page would post it (src aside: "paper" is no source a page can send).
+    fields: dict[str, Any] = {k: v.strip() for k, v in row.cells.items() if k not in ("date", "src")}
+    wow = fields.get("wow", "").lower()
+    fields["wow"] = {"y": "yes", "n": "no"}.get(wow, wow)
     fields["promises"] = [p.strip() for p in fields.get("promises", "").split(";") if p.strip()]
     fields["id"] = row_id(definition.survey, row)
     try:
