@@ -15,8 +15,13 @@ wowcard_uv() {
     exit 2
   fi
   if [ "$(.tools/bin/uv --version 2>/dev/null | cut -d" " -f2)" != "$UV_VERSION" ]; then
-    "$python" -m venv --clear .tools
-    .tools/bin/python -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
+    local log
+    if ! log=$("$python" -m venv --clear .tools 2>&1 &&
+               .tools/bin/python -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION" 2>&1); then
+      echo "$log" >&2
+      echo "could not install uv $UV_VERSION into .tools/ (is the package index reachable?)" >&2
+      exit 1
+    fi
   fi
 }
 
