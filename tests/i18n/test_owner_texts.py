@@ -168,7 +168,8 @@ def test_a_theme_catalog_missing_a_text_fails_the_build_naming_file_text_and_lan
 
 def test_i18n_extract_starts_an_owners_catalog_that_the_build_asks_to_finish(survey_file: Path):
     theme = survey_file.parent / "templates"
-    assert i18n_extract.main(["--init", "it", "--into", str(theme)]) == 0
+    started = CliRunner().invoke(cli, ["i18n", "init", "it", "--into", str(theme)])
+    assert started.exit_code == 0, started.output
     [po] = i18n.catalog_files("it", theme)
     catalog = i18n.read_catalog(po)
     assert {m.id for m in catalog if m.id} == {m.id for m in i18n_extract.extract() if m.id}
