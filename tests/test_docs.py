@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import shlex
 from pathlib import Path
@@ -67,3 +68,14 @@ def test_every_command_line_in_the_readme_exists_with_its_options() -> None:
             if word.startswith("-") and not re.match(r"^-\d", word):
                 option = word.split("=", 1)[0]
                 assert option in known, f"README line uses unknown option {option}: {line}"
+
+
+@pytest.mark.slow
+def test_what_the_docs_show_commands_printing_is_what_they_print_now():
+    """docs/cli.md and every `<!-- output: … -->` block, made again by running commands, match the files."""
+    spec = importlib.util.spec_from_file_location("docs_generator", ROOT / "scripts" / "docs.py")
+    assert spec is not None and spec.loader is not None
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    stale = [str(path.relative_to(ROOT)) for path in generator.stale()]
+    assert not stale, f"stale generated docs {stale}: run .venv/bin/python scripts/docs.py"
