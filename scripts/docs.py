@@ -33,8 +33,8 @@ from click.testing import CliRunner
 from wowcard.__main__ import cli
 
 ROOT = Path(__file__).resolve().parent.parent
-BLOCK = re.compile(r"(<!-- output: ([\w-]+) -->\n)(.*?)(<!-- end output -->)", re.S)
-BLOCK_NAMES = re.compile(r"<!-- output: ([\w-]+) -->")
+BLOCK = re.compile(r"^(<!-- output: ([\w-]+) -->\n)(.*?)^(<!-- end output -->)$", re.S | re.M)
+BLOCK_NAMES = re.compile(r"^<!-- output: ([\w-]+) -->$", re.M)
 SHOWN_URL = "http://127.0.0.1:8000"  # the address `wowcard serve` uses by default, shown in the docs
 WIDTH = 100
 
