@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import alerts, cards, collect, deploy, importing, results, site
+from . import alerts, cards, collect, deploy, i18n, importing, results, site
 
 COMMANDS: list[click.Command] = [
     *site.COMMANDS,
@@ -14,4 +14,5 @@ COMMANDS: list[click.Command] = [
     *collect.COMMANDS,
     *cards.COMMANDS,
     *deploy.COMMANDS,
+    *i18n.COMMANDS,
 ]
