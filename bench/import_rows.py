@@ -15,12 +15,14 @@ import io
 import random
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from wowcard import importer, scaffold
 from wowcard.collector import survey as survey_model
 from wowcard.collector.store import open_store
+from wowcard.collector.store_sqlite import SqliteStore
 
 
 def cards_csv(definition: survey_model.Definition, rows: int, seed: int = 5) -> str:
@@ -51,16 +53,23 @@ def cards_csv(definition: survey_model.Definition, rows: int, seed: int = 5) -> 
     return out.getvalue()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=20_000)
-    args = parser.parse_args()
+@dataclass(frozen=True)
+class Figures:
+    rows: int
+    read: float  # rows per second: read and validate the whole file
+    store: float  # rows per second: store them (SQLite batches, put_many)
+    whole: float  # rows per second: the whole import
+    again: float  # rows per second: the same file again, every row a duplicate
+    one_by_one: float  # rows per second: store them with one put (one commit) each, the naive way
+
+
+def measure(rows: int, one_by_one_rows: int = 2_000) -> Figures:
     with tempfile.TemporaryDirectory() as folder:
         scaffold.init(Path(folder))
         survey = survey_model.load(Path(folder) / "survey.toml")
         definition = survey.definition()
         cards = Path(folder) / "cards.csv"
-        cards.write_text(cards_csv(definition, args.rows), encoding="utf-8")
+        cards.write_text(cards_csv(definition, rows), encoding="utf-8")
         store = open_store(survey.store, survey.folder)
         store.publish(definition.to_json())
         now = datetime.now(UTC)
@@ -75,12 +84,29 @@ def main() -> None:
         again = importer.write(store, importer.plan(cards, definition, now=now))
         repeat = time.perf_counter() - started
         store.close()
-    assert first.stored == args.rows and again.stored == 0
-    print(f"import of {args.rows:,} rows into SQLite:")
-    print(f"  read and validate   {args.rows / read:>10,.0f} rows/s")
-    print(f"  store               {args.rows / stored:>10,.0f} rows/s")
-    print(f"  whole import        {args.rows / (read + stored):>10,.0f} rows/s  ({read + stored:.2f} s)")
-    print(f"  same file again     {args.rows / repeat:>10,.0f} rows/s  (stored {again.stored}: duplicates)")
+        assert first.stored == rows and again.stored == 0
+
+        naive = SqliteStore(Path(folder) / "one-by-one.db")
+        some = plan.records[:one_by_one_rows]
+        started = time.perf_counter()
+        for record in some:
+            naive.put(record)
+        one_by_one = len(some) / (time.perf_counter() - started)
+        naive.close()
+    return Figures(rows, rows / read, rows / stored, rows / (read + stored), rows / repeat, one_by_one)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=20_000)
+    args = parser.parse_args()
+    f = measure(args.rows)
+    print(f"import of {f.rows:,} rows into SQLite:")
+    print(f"  read and validate   {f.read:>10,.0f} rows/s")
+    print(f"  store               {f.store:>10,.0f} rows/s  (batches of put_many)")
+    print(f"  whole import        {f.whole:>10,.0f} rows/s  ({f.rows / f.whole:.2f} s)")
+    print(f"  same file again     {f.again:>10,.0f} rows/s  (stored 0: duplicates)")
+    print(f"  one put per row     {f.one_by_one:>10,.0f} rows/s  (the naive way, one commit each)")
 
 
 if __name__ == "__main__":
