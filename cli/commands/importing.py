@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ..collector.survey import printable
 from ..options import InputError, load_survey, survey_option
 from ..store_select import StoreChoice, describe, opened_store, resolve, store_options
 
@@ -52,8 +53,9 @@ def import_answers(
     span = f" from {summary['first_day']} to {summary['last_day']}" if summary["rows"] else ""
     per_location = ", ".join(f"{loc} {n}" for loc, n in summary["locations"].items())
     verb = "would store" if dry_run else "stored"
+    name = printable(str(csv_file))
     click.echo(
-        f"{csv_file}: {outcome.rows} rows{span}; {verb} {outcome.stored} answers in the {where}"
+        f"{name}: {outcome.rows} rows{span}; {verb} {outcome.stored} answers in the {where}"
         + (f", {outcome.already} already stored" if outcome.already else "")
     )
     if per_location:

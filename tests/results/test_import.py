@@ -192,3 +192,9 @@ def test_a_file_too_large_to_read_whole_is_refused(sqlite_shop, tmp_path, monkey
     monkeypatch.setattr(importer, "MAX_FILE_BYTES", 100)
     result = sqlite_shop.run("import", str(write(tmp_path, CARDS)))
     assert result.exit_code == 2 and "cards.csv: the file is larger than" in result.output
+
+
+def test_a_file_name_with_a_terminal_escape_is_shown_escaped(sqlite_shop, tmp_path):
+    result = sqlite_shop.run("import", str(write(tmp_path, CARDS, "cards\x1b[2J.csv")))
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "cards\\u001b[2J.csv: 4 rows" in result.output
