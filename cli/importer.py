@@ -35,7 +35,7 @@ import csv
 import hashlib
 import io
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -98,14 +98,24 @@ class Plan:
         }
 
 
-def plan(path: Path, definition: Definition, *, source: str = DEFAULT_SOURCE, now: datetime) -> Plan:
-    """Read and validate every row of the CSV file at `path` against `definition`. Raises ImportProblem at
-    the first problem; `now` (aware) bounds the dates (an answer cannot be received in the future)."""
+def plan(
+    path: Path,
+    definition: Definition,
+    *,
+    earlier: Sequence[Definition] = (),
+    source: str = DEFAULT_SOURCE,
+    now: datetime,
+) -> Plan:
+    """Read and validate every row of the CSV file at `path` against `definition`, or, for history that
+    names someone (or something) no longer in it, against an `earlier` published version (newest first),
+    as the collector validates an answer against the version its page was built from. Raises ImportProblem
+    at the first problem; `now` (aware) bounds the dates (an answer cannot be received in the future)."""
     if source not in IMPORT_SOURCES:
         raise ImportProblem(path, f"--src must be one of {', '.join(IMPORT_SOURCES)}")
+    versions = [definition, *(d for d in earlier if d.version != definition.version)]
     result = Plan(path)
     for row in read_rows(path, _read_bytes(path)):
-        result.records.append(to_record(path, row, definition, source, now))
+        result.records.append(to_record(path, row, versions, source, now))
     return result
 
 
@@ -177,8 +187,10 @@ def _columns(path: Path, header: list[str]) -> list[str]:
     return columns
 
 
-def to_record(path: Path, row: Row, definition: Definition, source: str, now: datetime) -> Record:
-    """One row as the record `store.put` writes: validated as a posted answer, received at its date."""
+def to_record(path: Path, row: Row, versions: Sequence[Definition], source: str, now: datetime) -> Record:
+    """One row as the record `store.put` writes: validated as a posted answer against the first of
+    `versions` that accepts it (the problem named is the current version's), received at its date."""
+    definition = versions[0]
     for name, value in row.cells.items():
         bad = control_character(value, allow_line_breaks=name in TEXT_COLUMNS)
         if bad:
@@ -193,10 +205,17 @@ def to_record(path: Path, row: Row, definition: Definition, source: str, now: da
     fields["wow"] = {"y": "yes", "n": "no"}.get(wow, wow)
     fields["promises"] = [p.strip() for p in fields.get("promises", "").split(";") if p.strip()]
     fields["id"] = row_id(definition.survey, row)
-    try:
-        record = answers.record(answers.Submission(fields, False, b""), definition, received_at, "", "")
-    except answers.InvalidResponse as exc:
-        raise ImportProblem(path, _explained(exc, fields, definition), row.line, exc.field) from None
+    submission = answers.Submission(fields, False, b"")
+    problem: answers.InvalidResponse | None = None
+    for version in versions:
+        try:
+            record = answers.record(submission, version, received_at, "", "")
+            break
+        except answers.InvalidResponse as exc:
+            problem = problem or exc
+    else:
+        assert problem is not None
+        raise ImportProblem(path, _explained(problem, fields, definition), row.line, problem.field)
     response = {**record.response, "src": src}
     return replace(record, response=response, increments=tally.increments(response))
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ..collector import names
 from ..collector.survey import printable
 from ..options import InputError, load_survey, survey_option
 from ..store_select import StoreChoice, describe, opened_store, resolve, store_options
@@ -35,19 +36,22 @@ def import_answers(
 
     survey = load_survey(survey_path)
     definition = survey.definition()
-    try:
-        plan = importer.plan(csv_file, definition, source=source, now=datetime.now(UTC))
-    except importer.ImportProblem as exc:
-        raise InputError(str(exc)) from None
     url, folder = resolve(store_choice, survey)
     where = describe(url, folder)
     with opened_store(survey, store_choice) as store:
-        if store.definition(survey.id, definition.version) is None:
+        published = names.readable(store.definitions(survey.id))
+        if definition.version not in {d.version for d in published}:
             raise InputError(
                 f"{survey.id} version {definition.version} (survey.toml as it is now) is not published "
                 f"to the {where}; run `wowcard publish` first, so the answers are checked against what "
                 "the store knows"
             )
+        try:
+            plan = importer.plan(
+                csv_file, definition, earlier=published[::-1], source=source, now=datetime.now(UTC)
+            )
+        except importer.ImportProblem as exc:
+            raise InputError(str(exc)) from None
         outcome = importer.check(store, plan) if dry_run else importer.write(store, plan)
     summary = plan.summary()
     span = f" from {summary['first_day']} to {summary['last_day']}" if summary["rows"] else ""

@@ -198,3 +198,25 @@ def test_a_file_name_with_a_terminal_escape_is_shown_escaped(sqlite_shop, tmp_pa
     result = sqlite_shop.run("import", str(write(tmp_path, CARDS, "cards\x1b[2J.csv")))
     assert result.exit_code == 0, result.output
     assert "\x1b" not in result.output and "cards\\u001b[2J.csv: 4 rows" in result.output
+
+
+def test_history_naming_someone_who_left_is_checked_against_the_version_they_were_in(sqlite_shop, tmp_path):
+    toml = sqlite_shop.survey_file
+    text = toml.read_text(encoding="utf-8")
+    toml.write_text(text.replace('[[staff]]\nid = "tom"\nname = "Tom"\nlocation = "quay"\n', ""), "utf-8")
+    assert sqlite_shop.run("publish").exit_code == 0  # Tom left; his old cards are still in the shoebox
+    cards = write(tmp_path, "date,location,wow,staff\n2026-10-01,quay,yes,tom\n2026-10-02,quay,yes,maya\n")
+    result = sqlite_shop.run("import", str(cards))
+    assert result.exit_code == 0, result.output
+    data = report(sqlite_shop, "2026-10-01", "2026-10-31")
+    assert {e["id"]: (e["name"], e["count"]) for e in data["staff"] if e["count"]} == {
+        "tom": ("Tom", 1),
+        "maya": ("Maya", 1),
+    }
+    ghost = sqlite_shop.run(
+        "import", str(write(tmp_path, "date,location,wow,staff\n2026-10-01,quay,yes,ghost\n", "g.csv"))
+    )
+    assert (
+        ghost.exit_code == 2
+        and 'line 2: column "staff": "ghost" is not a member of staff at quay' in ghost.output
+    )
