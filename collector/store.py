@@ -175,6 +175,11 @@ class Store(Protocol):
     def definition(self, survey: str, version: str | None = None) -> dict[str, Any] | None:
         """The compiled definition of that version, or the latest published when version is None."""
 
+    def definitions(self, survey: str) -> list[dict[str, Any]]:
+        """Every published version of the survey, oldest first, the latest last: what was ever printed
+        (names of people and locations that left, their pages). SQLite orders by when each version last
+        became the latest; DynamoDB by when each was first published, the latest moved to the end."""
+
     # --- the write path ---
     def put(self, record: Record) -> bool:
         """Store the response and add its increments in ONE transaction. True: stored now. False: that id

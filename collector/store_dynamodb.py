@@ -5,7 +5,8 @@ Key layout (`<sid>` survey, `<rid>` response id, `<k>` tally shard = hash of the
 
 | item            | pk                 | sk                 | also                                           |
 |-----------------|--------------------|--------------------|------------------------------------------------|
-| definition      | `SURVEY#<sid>`     | `DEF#<version>`    | `body`: compiled JSON; every version is kept   |
+| definition      | `SURVEY#<sid>`     | `DEF#<version>`    | `body`: compiled JSON; every version is kept;  |
+|                 |                    |                    | `published_at` (UTC) orders them               |
 | latest pointer  | `SURVEY#<sid>`     | `LATEST`           | `version`, `body`, `max_shards` (max K so far) |
 | response        | `RESP#<sid>#<rid>` | `RESP`             | counted fields; GSIs by_day, followups         |
 | personal fields | `RESP#<sid>#<rid>` | `PERSONAL`         | what, comment, contact, note; TTL `expires_at` |
@@ -352,7 +353,11 @@ class DynamoStore:
             {
                 "Put": {
                     "TableName": self.table,
-                    "Item": {**_key(pk, f"DEF#{version}"), "body": {"S": body}},
+                    "Item": {
+                        **_key(pk, f"DEF#{version}"),
+                        "body": {"S": body},
+                        "published_at": {"S": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")},
+                    },
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             },
@@ -394,6 +399,27 @@ class DynamoStore:
                 return None
             cached = self._definitions.setdefault((survey, version), json.loads(item["body"]["S"]))
         return json.loads(json.dumps(cached))  # callers may change their copy; versions never change
+
+    def definitions(self, survey: str) -> list[dict[str, Any]]:
+        items = list(
+            self._query(
+                "read the survey definitions",
+                KeyConditionExpression="pk = :pk AND begins_with(sk, :def)",
+                ExpressionAttributeValues={":pk": {"S": f"SURVEY#{survey}"}, ":def": {"S": "DEF#"}},
+                ConsistentRead=True,
+            )
+        )
+        latest = self._latest(survey)
+        current = latest["version"]["S"] if latest else None
+        # Versions published before `published_at` was kept sort first, by version: deterministic either way.
+        items.sort(
+            key=lambda i: (
+                i["sk"]["S"] == f"DEF#{current}",
+                i.get("published_at", {}).get("S", ""),
+                i["sk"]["S"],
+            )
+        )
+        return [json.loads(i["body"]["S"]) for i in items]
 
     def _latest(self, survey: str) -> dict[str, Any] | None:
         return self._get_item("read a survey definition", f"SURVEY#{survey}", LATEST_SK)

@@ -295,6 +295,10 @@ class SqliteStore:
         found = self._fetch("read a survey definition", sql, args)
         return json.loads(found[0][0]) if found else None
 
+    def definitions(self, survey: str) -> list[dict[str, Any]]:
+        sql = "SELECT body FROM definitions WHERE survey = ? ORDER BY rowid"
+        return [json.loads(body) for (body,) in self._fetch("read the survey definitions", sql, (survey,))]
+
     # --- the write path ------------------------------------------------------------------------------
 
     def put(self, record: Record) -> bool:
