@@ -202,7 +202,8 @@ def summary(held: list[Alert], time_zone: str) -> dict[str, Any]:
         f"{reasons[kind]} {REASON_WORDS[kind][reasons[kind] != 1]}" for kind in REASON_WORDS if reasons[kind]
     )
     noun = "alert" if len(held) == 1 else "alerts"
-    span = _local(first, time_zone)[11:] + "–" + _local(last, time_zone)[11:]
+    start, end = _local(first, time_zone)[11:], _local(last, time_zone)[11:]
+    span = start if start == end else f"{start}–{end}"
     body = (
         f"{len(held)} more {noun} in a burst ({_local(first, time_zone)[:10]} {span} {time_zone}): {why}. "
         "Held back rather than sent one by one, to keep this channel readable. "

@@ -20,7 +20,12 @@ from ..collector.survey import Survey
 from ..options import load_survey, survey_option
 from ..store_select import StoreChoice, opened_store, store_options
 
-REASON_WORDS = {"followup": "follow-up", "low_rating": "lowest rating", "recognition": "shout-out"}
+REASON_WORDS = {
+    "followup": "follow-up",
+    "low_rating": "lowest rating",
+    "recognition": "shout-out",
+    "digest": "weekly digest",
+}
 
 
 @click.command()

@@ -69,7 +69,7 @@ def test_a_burst_of_200_is_ten_alerts_and_one_summary_with_the_count_and_the_com
     summary = receiver.bodies[-1]
     assert summary["summary"]["count"] == 190 and summary["summary"]["reasons"] == {"low_rating": 190}
     assert summary["text"] == (
-        "190 more alerts in a burst (2025-03-14 12:00–12:00 Europe/London): 190 lowest ratings. Held back "
+        "190 more alerts in a burst (2025-03-14 12:00 Europe/London): 190 lowest ratings. Held back "
         "rather than sent one by one, to keep this channel readable. See them: wowcard alerts --held"
     )
     states = [a.state for a in store.alerts(SURVEY)]
