@@ -59,7 +59,7 @@ from zoneinfo import ZoneInfo
 
 from . import digest, fairness
 from .chat import safe as _safe
-from .store import RECOGNITION, Alert, Store
+from .store import RECOGNITION, Alert, Store, StoreError
 from .survey import ALERT_KINDS, RATINGS, WEBHOOK_FROM_ENV, Definition, webhook_url_problem
 
 log = logging.getLogger("wowcard.alerts")
@@ -452,7 +452,10 @@ class Sender:
         due is left (at most `rounds` times); stop early when `time_left()` (seconds) could not cover one more
         send (a Lambda's remaining time). Past `per_minute` messages a minute, the rest is one summary."""
         done = Sweep()
-        self.schedule_digest()
+        try:
+            self.schedule_digest()
+        except StoreError as exc:  # alerts still go out; the next sweep claims the week
+            log.error("could not queue the weekly digest of survey %s: %s", self.survey, exc)
         for _ in range(rounds):
             due = self.store.due_alerts(self.survey, self.clock(), limit)
             over = False
@@ -560,7 +563,10 @@ class Sender:
             latest = self._latest_definition()
             if latest is None:
                 return None
-            found = digest.compute(self.store, latest, week, datetime.fromtimestamp(self.clock(), UTC))
+            try:
+                found = digest.compute(self.store, latest, week, datetime.fromtimestamp(self.clock(), UTC))
+            except StoreError as exc:  # tried again with backoff, like a webhook that failed
+                raise DeliveryError(f"the digest of {week} could not be read: {exc}") from None
             return digest.payload(found) if found.responses else None
         response = self.store.get(alert.survey, alert.response_id)
         if response is None:

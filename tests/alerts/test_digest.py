@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from wowcard.__main__ import cli
 from wowcard.collector import digest
 from wowcard.collector.alerts import LiteralWebhook, Sender
+from wowcard.collector.store import StoreError
 from wowcard.collector.store_sqlite import SqliteStore
 from wowcard.collector.survey import Definition, Survey
 from wowcard.collector.verdict import wow_rate_verdict
@@ -259,3 +260,23 @@ def test_wowcard_digest_says_when_the_webhook_cannot_be_reached(
     assert f"the digest was not posted: the webhook is not set: the environment variable {WEBHOOK_ENV}" in (
         result.output
     )
+
+
+class DeniedDigest(SqliteStore):
+    """A store whose role may not claim the digest (a template older than the code): the write fails."""
+
+    def claim_digest(self, survey: str, week: str, now: float, queue: bool = True) -> bool:
+        raise StoreError("not allowed to claim the weekly digest in DynamoDB table wowcard-harbour")
+
+
+def test_alerts_still_go_out_when_the_digest_cannot_be_claimed(
+    tmp_path: Path, digest_on: Definition, make_record: Any, receiver: Receiver
+) -> None:
+    store = DeniedDigest(tmp_path / "denied.db")
+    store.publish(digest_on.to_json())
+    store.put(make_record(people=1))
+
+    done = Sender(store, SURVEY, LiteralWebhook(receiver.url), clock=Clock(SENT_AT)).sweep()
+
+    assert done.sent == 1 and receiver.ids() == ["resp-0001abcd"]
+    store.close()
