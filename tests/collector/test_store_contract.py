@@ -107,7 +107,7 @@ def test_the_same_id_stored_twenty_times_is_one_response_and_one_count(
     assert counts(store) == {("2024-03-29", "quay"): {"n": 1, "lang:en": 1, "wow_yes": 1, "staff:tom": 1}}
 
 
-def test_a_double_tap_across_the_ten_second_window_is_stored_once(store: Any, definition: Definition):
+def test_a_double_tap_ten_seconds_later_is_stored_once(store: Any, definition: Definition):
     store.publish(definition.to_json())
     body = f"v={definition.version}&location=mill&wow=yes&staff=sam&what=&comment=".encode()
     submission = answers.decode(body, answers.FORM)
@@ -116,8 +116,8 @@ def test_a_double_tap_across_the_ten_second_window_is_stored_once(store: Any, de
         when = datetime.fromisoformat(at).replace(tzinfo=UTC)
         return answers.record(submission, definition, when, "198.51.100.7", "Mozilla/5.0 (phone)")
 
-    first, second = tap("2024-03-29T10:00:09"), tap("2024-03-29T10:00:11")
-    assert first.id != second.id and second.aliases == (first.id,)
+    first, second = tap("2024-03-29T10:00:09"), tap("2024-03-29T10:00:19")
+    assert first.id != second.id and first.id in second.aliases
     assert store.put(first) is True
     assert store.put(second) is False
     assert [r["id"] for r in store.responses(SURVEY, "2024-03-29", "2024-03-29")] == [first.id]
