@@ -5,15 +5,16 @@ A version is content-addressed (a hash of the definition), so once read it never
 `wowcard publish` changes the survey's rules in a warm Lambda within that time without a redeploy.
 
 A version the cache has not seen is looked up in the store at once: pages built from a definition published
-a second ago (`wowcard build` or `wowcard publish` while `wowcard serve` runs) are accepted at once. So that a
-flood of made-up versions cannot turn into a flood of store reads, a survey's store is asked about versions
-it turned out not to have at most once per `MISS_INTERVAL_SECONDS`; in between, an unknown version is
-answered "not published" (409: the page keeps the answer queued and sends it again).
+a second ago (`wowcard build` or `wowcard publish` while `wowcard serve` runs) are accepted at once, even
+right after a 409 for the same version. So that a flood of made-up versions cannot turn into a flood of store
+reads, the reads of unseen versions of one survey are rate-limited: a burst of `MISS_BURST`, then one per
+`MISS_INTERVAL_SECONDS`; past that an unseen version is answered "not published" (409: the page keeps the
+answer queued and sends it again).
 
 Memory is bounded whatever is asked: at most `MAX_VERSIONS` definitions, `MAX_SURVEYS` surveys' latest
-definitions, and `MAX_SURVEYS` negative entries ("no such survey", "version missing") of each kind, every
-one dropped least recently used first. Surveys nobody published are remembered for `NEGATIVE_SECONDS`
-only: 60,000 posts to made-up survey ids leave at most `MAX_SURVEYS` small entries behind.
+definitions, `MAX_SURVEYS` "no such survey" entries and `MAX_SURVEYS` read budgets, each dropped least
+recently used first. Surveys nobody published are remembered for `NEGATIVE_SECONDS` only: 60,000 posts to
+made-up survey ids leave at most `MAX_SURVEYS` small entries behind (bench/unknown_surveys.py).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from .survey import Definition
 MAX_VERSIONS = 256
 MAX_SURVEYS = 1024
 NEGATIVE_SECONDS = 5.0
+MISS_BURST = 3
 MISS_INTERVAL_SECONDS = 1.0
 
 K = TypeVar("K")
@@ -78,8 +80,8 @@ class Definitions:
         self._latest: Bounded[str, tuple[float, Definition]] = Bounded(MAX_SURVEYS)
         self._unpublished: Bounded[str, float] = Bounded(MAX_SURVEYS)
         self._versions: Bounded[tuple[str, str], Definition] = Bounded(MAX_VERSIONS)
-        # survey → when its store last answered "no such version"
-        self._missed: Bounded[str, float] = Bounded(MAX_SURVEYS)
+        # survey → (reads of unseen versions it may still make, when that was counted)
+        self._reads: Bounded[str, tuple[float, float]] = Bounded(MAX_SURVEYS)
 
     def latest(self, survey: str) -> Definition | None:
         """The survey's latest published definition, or None when the survey was never published."""
@@ -110,20 +112,25 @@ class Definitions:
             found = self._versions.get(key)
             if found is not None:
                 return found
-            missed = self._missed.get(survey)
-            if missed is not None and now - missed < min(self._ttl, MISS_INTERVAL_SECONDS):
+            if not self._may_read(survey, now):
                 return None
-            # Claimed before the read, so that concurrent requests for made-up versions wait their turn.
-            self._missed.put(survey, now)
         definition = _parse(self._store().definition(survey, version))
         if definition is None or definition.version != version or definition.survey != survey:
             return None
         with self._lock:
-            self._missed.pop(survey)
             self._versions.put(key, definition)
             # A version new to this process: the latest (the survey's rules) may have changed with it.
             self._latest.pop(survey)
         return definition
+
+    def _may_read(self, survey: str, now: float) -> bool:
+        """Whether a version this process has not seen may be looked up in the store now: a bucket of
+        `MISS_BURST` reads per survey, refilled by one every `MISS_INTERVAL_SECONDS` (under the lock)."""
+        tokens, since = self._reads.get(survey) or (float(MISS_BURST), now)
+        tokens = min(float(MISS_BURST), tokens + (now - since) / MISS_INTERVAL_SECONDS)
+        allowed = tokens >= 1
+        self._reads.put(survey, (tokens - 1 if allowed else tokens, now))
+        return allowed
 
 
 def _parse(data: dict | None) -> Definition | None:

@@ -22,7 +22,6 @@ from hypothesis import strategies as st
 
 from wowcard.collector import answers, collect, config
 from wowcard.collector.app import app
-from wowcard.collector.definitions import Definitions
 from wowcard.collector.store import StoreUnavailable
 from wowcard.collector.survey import Definition, Staff
 
@@ -666,49 +665,16 @@ def test_the_openapi_answer_schema_names_every_field_of_the_frozen_request_forma
 # --- published definitions reach a warm collector without a redeploy ---------------------------------
 
 
-class FakeMonotonic:
-    def __init__(self) -> None:
-        self.t = 1000.0
+def test_a_version_published_while_the_collector_runs_is_accepted_at_once(collector: Collector, survey):
+    assert collector.post_json(collector.answer()).status_code == 201  # the collector is warm
+    new = dataclasses.replace(survey, staff=(*survey.staff, Staff("ana", "Ana", ("quay",)))).definition()
+    early = collector.post_json(collector.answer(id="resp-ana00001", v=new.version, staff="ana"))
+    assert (early.status_code, early.json_body["code"]) == (409, "version_not_published")
+    collector.store.publish(new.to_json())  # what `wowcard build` and `wowcard publish` do
 
-    def __call__(self) -> float:
-        return self.t
-
-
-def test_a_newly_published_definition_is_seen_after_the_cache_time(
-    tmp_path: Path, survey, definition
-) -> None:
-    from wowcard.collector.store import open_store
-
-    store = open_store(f"sqlite:{tmp_path / 'r.db'}", str(tmp_path))
-    reads: list[tuple] = []
-
-    class CountingStore:
-        def definition(self, survey_id, version=None):
-            reads.append((survey_id, version))
-            return store.definition(survey_id, version)
-
-    clock = FakeMonotonic()
-    cache = Definitions(lambda: CountingStore(), ttl=60, clock=clock)
-    try:
-        assert cache.latest(SURVEY) is None
-        store.publish(definition.to_json())
-        assert cache.latest(SURVEY) is None  # "not published" is trusted for the cache time
-        clock.t += 61
-        assert cache.latest(SURVEY).version == definition.version
-        newer = dataclasses.replace(survey, title="Did we wow you today?").definition()
-        store.publish(newer.to_json())
-        assert cache.latest(SURVEY).version == definition.version
-        clock.t += 61
-        assert cache.latest(SURVEY).version == newer.version
-        before = len(reads)
-        for _ in range(3):  # a published version never changes: once seen, it is kept
-            assert cache.version(SURVEY, definition.version).version == definition.version
-        assert len(reads) == before
-        for _ in range(3):  # a version nobody published is asked for once per cache time
-            assert cache.version(SURVEY, "0123456789ab") is None
-        assert len(reads) == before + 1
-    finally:
-        store.close()
+    response = collector.post_json(collector.answer(id="resp-ana00001", v=new.version, staff="ana"))
+    assert response.status_code == 201, response.json_body
+    assert collector.store.get(SURVEY, "resp-ana00001")["staff"] == "ana"
 
 
 # --- hostile requests: repeated keys, bytes that are not UTF-8, control characters in customer text --------
