@@ -17,14 +17,12 @@ import json
 import secrets
 import signal
 import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-from submissions import start_server  # a sibling script: bench/ is on sys.path when run
+from submissions import example_shop, start_server  # a sibling script: bench/ is on sys.path when run
 
 
 def rss_mb(pid: int) -> float:
@@ -79,10 +77,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "shop"
-        subprocess.run(
-            [sys.executable, "-m", "wowcard", "init", str(folder)], check=True, capture_output=True
-        )
+        folder = example_shop(tmp)
         process, port = start_server(folder)
         try:
             definition = json.loads(next((folder / "build").glob("*/survey.json")).read_text())

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .collector.survey import Definition, Survey
+
+if TYPE_CHECKING:
+    from .collector.store import Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +35,7 @@ class Published:
         return f"{name} was already published to the {where}; nothing changed"
 
 
-def publish(store: Any, definition: Definition) -> Published:
+def publish(store: Store, definition: Definition) -> Published:
     """Store the definition and make it the survey's latest (every version stays published)."""
     latest = store.definition(definition.survey)
     new = store.publish(definition.to_json())

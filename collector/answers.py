@@ -8,7 +8,7 @@ The request format (frozen here; later features fill these fields, they never ch
 | id        | 8-64 of [A-Za-z0-9_-]  | the page script's response id; absent without JavaScript |
 | v         | definition version     | required: the page's build; every published version is kept           |
 | lang      | language code          | the page's language (default: the survey's first language)            |
-| src       | card, sign, receipt …  | where the customer found the link (script only)                       |
+| src       | card, sign, kiosk …    | where the customer found the link (script only)                       |
 | device    | 8-64 of [A-Za-z0-9_-]  | random token from the page's localStorage (fair recognition)          |
 | location  | location id            | required                                                              |
 | wow       | yes / no               | did anyone exceed your expectations (may be skipped)                  |
@@ -31,7 +31,7 @@ import hmac
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
@@ -42,7 +42,8 @@ from .survey import RATING_SCALE, RATINGS, Definition
 
 MAX_BODY_BYTES = 16 * 1024
 TEXT_LIMITS = {"what": 500, "comment": 1000, "contact": 200}
-SOURCES = ("card", "sign", "receipt", "table", "email", "web")
+# "kiosk": the counter tablet's page (one device, one address, many customers: see fairness.py)
+SOURCES = ("card", "sign", "receipt", "table", "email", "web", "kiosk")
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,64}\Z")
 HONEYPOT = "website"
 FIELDS = frozenset(
@@ -227,21 +228,29 @@ def record(
     one; see `double_tap_ids`."""
     answer = validate(submission.fields, definition)
     aliases: tuple[str, ...] = ()
+    aliases_since = None
     response_id = submission.fields.get("id") or None
     if response_id is None:
         response_id, aliases = double_tap_ids(
             definition.survey, submission.raw, client, user_agent, received_at, secret=secret
         )
+        aliases_since = received_time(received_at - timedelta(seconds=DOUBLE_TAP_WINDOW_SECONDS))
     response = {
         "id": response_id,
         "survey": definition.survey,
         "version": definition.version,
-        "received_at": received_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "received_at": received_time(received_at),
         "day": received_at.astimezone(ZoneInfo(definition.time_zone)).strftime("%Y-%m-%d"),
         "shard": tally.shard_of(response_id, definition.shards),
         **answer,
     }
-    return Record(response=response, increments=tally.increments(response), aliases=aliases)
+    increments = tally.increments(response)
+    return Record(response=response, increments=increments, aliases=aliases, aliases_since=aliases_since)
+
+
+def received_time(moment: datetime) -> str:
+    """A stored `received_at`: UTC, microseconds, "Z" (its strings sort as the times do)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def double_tap_ids(
@@ -255,10 +264,11 @@ def double_tap_ids(
 ) -> tuple[str, tuple[str, ...]]:
     """The server-made id of a no-JavaScript post: a hash of survey + body + client address + User-Agent +
     the second it arrived (server clock), and as aliases the ids the same post had in each of the 10 seconds
-    before: a repeat is stored once when it arrives at most `DOUBLE_TAP_WINDOW_SECONDS` whole seconds after
-    the first (10:00:05.9 and 10:00:15.0 are 10 s apart, 10:00:05.0 and 10:00:16.0 are 11). So a double tap
-    within 10 s is always one answer, and the same answer sent again 11 s or more later is always a new one.
-    The client address only ever enters this hash; it is never stored.
+    before. `record()` stores the post with them and the time 10 s before it (`Record.aliases_since`): an
+    alias stored at or after that time means the post is a repeat. So a repeat within 10 s (10.000 s
+    included) is stored once, and the same answer sent again later than that is a new one: a sliding window
+    of exactly `DOUBLE_TAP_WINDOW_SECONDS`, measured on the server's receive times. The client address only
+    ever enters this hash; it is never stored.
 
     The id is stored, and the body can be rebuilt from the stored answer, so an unkeyed hash would let
     whoever reads the store try every address until one matches. With `secret` (the survey's random salt,

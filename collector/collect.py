@@ -185,9 +185,10 @@ def with_rules(record: Record, rules: Definition, fields: dict[str, Any], incomi
     if fairness.applies(response):
         salt = config.get_fairness_salt(record.survey)
         token = fields.get("device") or None
-        device = fairness.device_key(
-            salt, record.survey, record.day, token, incoming.client, incoming.user_agent
-        )
+        if not fairness.shared_device(response):
+            device = fairness.device_key(
+                salt, record.survey, record.day, token, incoming.client, incoming.user_agent
+            )
         if incoming.client:  # answers not sent over a network (an import) have no address to count
             network = fairness.network_key(salt, record.survey, record.day, incoming.client)
     return replace(

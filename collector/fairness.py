@@ -13,6 +13,9 @@ member and day (in the survey's time zone), against two keys:
   choose: a fresh device token per request, or a different User-Agent on every form post, makes a new
   "device" each time, but not a new address.
 
+A kiosk (a counter tablet, `src = kiosk`) is one device that many customers use, so its answers count
+against the network key only.
+
 Past either limit the recognition is stored and counted in the totals, but flagged: `flagged: True` on the
 response and `flagged:<staff>` in the tallies, off the leaderboard unless the report includes flagged
 recognitions. The limits count one staff member's recognitions, so a shop's Wi-Fi (many customers, one
@@ -49,6 +52,11 @@ def applies(response: Mapping[str, Any]) -> bool:
     """Whether the answer is a recognition the limit counts: wow = yes naming a staff member."""
     staff = response.get("staff")
     return response.get("wow") == "yes" and bool(staff) and staff != UNNAMED_STAFF
+
+
+def shared_device(response: Mapping[str, Any]) -> bool:
+    """A counter tablet (src = kiosk) is one device for every customer: only its network key counts."""
+    return response.get("src") == "kiosk"
 
 
 def daily_key(salt: bytes, survey: str, day: str) -> bytes:

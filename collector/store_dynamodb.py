@@ -475,15 +475,15 @@ class DynamoStore:
                 }
             )
         for alias in record.aliases:
-            writes.append(
-                {
-                    "ConditionCheck": {
-                        "TableName": self.table,
-                        "Key": _key(_response_pk(survey, alias), RESPONSE_SK),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                }
-            )
+            check: dict[str, Any] = {
+                "TableName": self.table,
+                "Key": _key(_response_pk(survey, alias), RESPONSE_SK),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+            if record.aliases_since is not None:  # an alias stored before then is another answer
+                check["ConditionExpression"] = "attribute_not_exists(pk) OR received_at < :since"
+                check["ExpressionAttributeValues"] = {":since": {"S": record.aliases_since}}
+            writes.append({"ConditionCheck": check})
         writes.extend(self._tally_updates(survey, record.day, record.location, shard, record.increments))
         if record.alert:
             writes.append({"Put": {"TableName": self.table, "Item": self._alert_item(record)}})

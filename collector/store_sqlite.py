@@ -293,7 +293,7 @@ class SqliteStore:
 
     def _forget_counters_before(self, record: Record) -> str | None:
         """The day before which this survey's recognition counters can go, once per new day seen."""
-        if record.device is None:
+        if not record.counters():
             return None
         oldest = (date.fromisoformat(record.day) - timedelta(days=fairness.KEEP_DAYS)).isoformat()
         if self._counters_kept_from.get(record.survey, "") >= oldest:
@@ -538,14 +538,10 @@ def _busy(exc: BaseException) -> bool:
 
 
 def _insert(conn: sqlite3.Connection, record: Record, forget_counters_before: str | None = None) -> bool:
-    ids = (record.id, *record.aliases)
-    marks = ", ".join("?" * len(ids))
-    seen = conn.execute(
-        f"SELECT 1 FROM responses WHERE survey = ? AND id IN ({marks}) LIMIT 1", (record.survey, *ids)
-    )
-    if seen.fetchone():
+    seen = conn.execute("SELECT 1 FROM responses WHERE survey = ? AND id = ?", (record.survey, record.id))
+    if seen.fetchone() or _alias_seen(conn, record):
         return False
-    if record.device is not None:
+    if record.counters():
         record = _count_recognition(conn, record, forget_counters_before)
     conn.execute(INSERT_RESPONSE, _row(record.response))
     _add(conn, record.survey, record.day, record.location, record.shard, record.increments)
@@ -565,6 +561,15 @@ def _insert(conn: sqlite3.Connection, record: Record, forget_counters_before: st
             ),
         )
     return True
+
+
+def _alias_seen(conn: sqlite3.Connection, record: Record) -> bool:
+    if not record.aliases:
+        return False
+    marks = ", ".join("?" * len(record.aliases))
+    sql = f"SELECT 1 FROM responses WHERE survey = ? AND id IN ({marks}) AND received_at >= ? LIMIT 1"
+    since = record.aliases_since or ""
+    return conn.execute(sql, (record.survey, *record.aliases, since)).fetchone() is not None
 
 
 def _count_recognition(conn: sqlite3.Connection, record: Record, forget_before: str | None) -> Record:

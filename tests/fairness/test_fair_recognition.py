@@ -21,6 +21,13 @@ from wowcard.collector import survey as survey_model
 DEVICE = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
 
 
+def with_fairness(survey_file: Path, setting: str) -> survey_model.Definition:
+    """The example survey with one [fairness] setting added to its survey.toml, compiled."""
+    text = survey_file.read_text(encoding="utf-8")
+    survey_file.write_text(f"{text}\n[fairness]\n{setting}\n", encoding="utf-8")
+    return survey_model.load(survey_file).definition()
+
+
 def flagged(collector: Collector) -> list[bool]:
     return [r["flagged"] for r in sorted(collector.responses(), key=lambda r: r["received_at"])]
 
@@ -88,14 +95,21 @@ def test_an_ipv6_phone_moving_inside_its_network_is_still_one_address(collector:
     assert flagged(collector) == [False] * 10 + [True] * 2 + [False]
 
 
+def test_a_counter_kiosk_is_one_device_for_many_customers_and_counts_only_against_its_network(
+    collector: Collector,
+) -> None:
+    for i in range(12):  # customers at the counter tablet, one after another, all naming Tom
+        reply = collector.post(id=f"resp-kiosk{i:04d}", device="kiosk-tablet-0001", src="kiosk", staff="tom")
+        assert reply.status == 201
+        collector.clock.advance(minutes=5)
+
+    assert flagged(collector) == [False] * 10 + [True] * 2
+
+
 def test_the_address_limit_is_set_in_survey_toml_for_a_busy_shop(
     survey_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    survey_file.write_text(
-        survey_file.read_text(encoding="utf-8") + "\n[fairness]\nsame_staff_per_address_per_day = 40\n",
-        encoding="utf-8",
-    )
-    definition = survey_model.load(survey_file).definition()
+    definition = with_fairness(survey_file, "same_staff_per_address_per_day = 40")
     assert (definition.recognition_limit, definition.address_limit) == (2, 40)
     for collector in open_collector("sqlite", definition, tmp_path, monkeypatch):
         for i in range(30):  # the one barista, named by 30 customers on the shop's Wi-Fi
@@ -178,11 +192,7 @@ def test_simultaneous_recognitions_from_one_device_are_still_flagged_exactly(
 def test_the_limit_is_set_in_survey_toml(
     survey_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    survey_file.write_text(
-        survey_file.read_text(encoding="utf-8") + "\n[fairness]\nsame_staff_per_device_per_day = 5\n",
-        encoding="utf-8",
-    )
-    definition = survey_model.load(survey_file).definition()
+    definition = with_fairness(survey_file, "same_staff_per_device_per_day = 5")
     assert definition.recognition_limit == 5
     for collector in open_collector("sqlite", definition, tmp_path, monkeypatch):
         for i in range(7):
@@ -193,11 +203,7 @@ def test_the_limit_is_set_in_survey_toml(
 def test_the_limit_of_the_latest_published_survey_applies_to_pages_built_before_it(
     survey_file: Path, definition: survey_model.Definition, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    survey_file.write_text(
-        survey_file.read_text(encoding="utf-8") + "\n[fairness]\nsame_staff_per_device_per_day = 1\n",
-        encoding="utf-8",
-    )
-    stricter = survey_model.load(survey_file).definition()
+    stricter = with_fairness(survey_file, "same_staff_per_device_per_day = 1")
     for collector in open_collector("sqlite", definition, tmp_path, monkeypatch):
         collector.store.publish(stricter.to_json())
         for i in range(3):
