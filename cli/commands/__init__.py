@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import alerts, cards, collect, deploy, results, site
+from . import alerts, cards, collect, deploy, i18n, results, site
 
 COMMANDS: list[click.Command] = [
     *site.COMMANDS,
@@ -13,4 +13,5 @@ COMMANDS: list[click.Command] = [
     *collect.COMMANDS,
     *cards.COMMANDS,
     *deploy.COMMANDS,
+    *i18n.COMMANDS,
 ]
