@@ -91,7 +91,7 @@ def main() -> None:
             statuses, seconds = post_all(port, unknown, args.clients)
             time.sleep(1)
             after = rss_mb(process.pid)
-            print(f"wowcard serve: {args.posts} posts to random unknown survey ids in {seconds:.1f} s")
+            print(f"{args.posts} posts to random unknown survey ids through wowcard serve in {seconds:.1f} s")
             print(f"  statuses: {statuses}")
             grew = after - before
             print(f"  resident memory: {before:.1f} MB before, {after:.1f} MB after: grew {grew:+.1f} MB")
