@@ -162,6 +162,9 @@ def _submit(incoming: Incoming, received_at: datetime) -> Reply:
         message = f"version {version} of survey {incoming.survey!r} is not published; send it again later"
         return error(409, message, "v", cors, code=VERSION_NOT_PUBLISHED)
     cors = {**_cors_headers(incoming.origin, definition), **cors}
+    # A version just published is often the new latest: its rules apply to its very first answer (the cache
+    # dropped the latest it held when it met the version).
+    latest = _latest(incoming.survey) or latest
     # An answer without an id (the no-JavaScript form) gets one made from its request, keyed with the
     # survey's secret salt so the stored id does not give the client address away.
     secret = None if fields.get("id") else config.get_fairness_salt(incoming.survey)

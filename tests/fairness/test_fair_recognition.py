@@ -211,6 +211,18 @@ def test_the_limit_of_the_latest_published_survey_applies_to_pages_built_before_
         assert flagged(collector) == [False, True, True]
 
 
+def test_a_stricter_limit_published_while_collecting_applies_to_the_first_answer_of_the_new_pages(
+    survey_file: Path, definition: survey_model.Definition, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for collector in open_collector("sqlite", definition, tmp_path, monkeypatch):
+        assert collector.post(id="resp-before001", device=DEVICE).status == 201  # the cache is warm
+        stricter = with_fairness(survey_file, "same_staff_per_device_per_day = 1")
+        collector.store.publish(stricter.to_json())  # `wowcard build` while serving
+        reply = collector.post(id="resp-newpage01", device=DEVICE, v=stricter.version)
+        assert reply.status == 201
+        assert flagged(collector) == [False, True]
+
+
 def test_nothing_that_identifies_a_phone_is_stored(sqlite_collector: Collector, tmp_path: Path) -> None:
     address, browser = "198.51.100.77", "Mozilla/5.0 (X11; Linux) FairnessProbe/1.0"
     for i in range(3):
