@@ -345,6 +345,6 @@ def test_a_headline_wraps_into_even_lines():
     text = "Did anyone exceed your expectations today?"
     box = cards.Box(0, 0, 95, 12)
     block = cards.fit_text("q", text, box, max_size=5, min_size=2, weight=700, max_lines=4, balance=True)
-    greedy = cards._wrap(text, box.w * 0.985 / block.size * 1000, 700, url=False, break_words=False)
+    greedy = cards.text._wrap(text, box.w * 0.985 / block.size * 1000, 700, url=False, break_words=False)
     assert greedy == ["Did anyone exceed your expectations", "today?"]
     assert block.lines == ("Did anyone exceed your", "expectations today?")

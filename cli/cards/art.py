@@ -1,0 +1,207 @@
+"""Card and sign art: where each text, the logo, the speech bubble and the QR code go, in millimetres."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from markupsafe import Markup
+
+from .branding import Branding
+from .paper import A6, MUTED, Box, Paper, Size, num
+from .qr import QUIET_ZONE, PlacedQr, qr_code
+from .targets import Target
+from .text import Part, TextBlock, fit_stack, fit_text
+
+
+@dataclass(frozen=True, slots=True)
+class Logo:
+    box: Box
+    markup: Markup
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    d: str
+    fill: str
+
+
+@dataclass(frozen=True, slots=True)
+class Art:
+    """One card or sign, drawn in millimetres from (0, 0) to (width, height)."""
+
+    kind: str  # card | sign
+    width: float
+    height: float
+    target: Target
+    title: str
+    shapes: tuple[Shape, ...]
+    texts: tuple[TextBlock, ...]
+    logo: Logo | None
+    qr: PlacedQr
+
+
+def _place_logo(brand: Branding, box: Box) -> Logo | None:
+    if brand.logo_svg is None:
+        return None
+    placement = (
+        f'x="{num(box.x)}" y="{num(box.y)}" width="{num(box.w)}" height="{num(box.h)}" '
+        'preserveAspectRatio="xMidYMid meet"'
+    )
+    return Logo(box, Markup(brand.logo_svg.replace("<svg", f"<svg {placement}", 1)))
+
+
+def _bubble(box: Box, radius: float, tail_x: float, tail_w: float, tail_h: float, tip_dx: float) -> str:
+    """A rounded speech bubble with a tail under it; tail_x is where the tail leaves the bottom edge."""
+    x, y, w, h, r = box.x, box.y, box.w, box.h, radius
+    b = y + h
+    return (
+        f"M{num(x + r)} {num(y)}H{num(x + w - r)}A{num(r)} {num(r)} 0 0 1 {num(x + w)} {num(y + r)}"
+        f"V{num(b - r)}A{num(r)} {num(r)} 0 0 1 {num(x + w - r)} {num(b)}"
+        f"H{num(tail_x + tail_w)}L{num(tail_x + tip_dx)} {num(b + tail_h)}L{num(tail_x)} {num(b)}"
+        f"H{num(x + r)}A{num(r)} {num(r)} 0 0 1 {num(x)} {num(b - r)}V{num(y + r)}"
+        f"A{num(r)} {num(r)} 0 0 1 {num(x + r)} {num(y)}Z"
+    )
+
+
+def _art_title(brand: Branding, target: Target, kind: str) -> str:
+    who = f"{target.staff.name}, {target.location.name}" if target.staff else target.location.name
+    return f"{brand.name} {kind}: {who}"
+
+
+def landscape_card(brand: Branding, target: Target, paper: Paper) -> Art:
+    """A business card: brand and question on the left, the QR code and its address on the right."""
+    w, h, m = paper.width, paper.height, 4.0
+    side = round(h * 0.47, 2)
+    qr = PlacedQr(qr_code(target.url), Box(w - m - side, m, side, side))
+    quiet = qr.quiet_box
+    under = Box(qr.box.x - 1.5, quiet.bottom + 0.3, side + 3, h - m + 1 - quiet.bottom - 0.3)
+    texts = fit_stack(
+        [
+            Part("label", brand.scan_or_visit, 1.9, fill=MUTED, max_lines=1),
+            Part("url", target.short_url, 2.3, 700, max_lines=8, url=True),
+        ],
+        under,
+        anchor="middle",
+        valign="top",
+        min_scale=0.6,
+        gap=0.3,
+    )
+    left = quiet.x - 1.5 - m
+    logo = _place_logo(brand, Box(m, m, 10, 10))
+    head_x = m + 12.5 if logo else m
+    texts += _brand_texts(brand, Box(head_x, m - 0.5, m + left - head_x, 11.5), size=3.6, anchor="start")
+    footer = Box(m, h - m - 8, left, 8)
+    texts += _names(target, footer, size=3.4, anchor="start", accent=brand.accent)
+    tail = 2.6
+    bubble = Box(m, m + 12.5, left, footer.y - 0.6 - tail - (m + 12.5))
+    shapes = (Shape(_bubble(bubble, 2.6, m + 4.5, 4.2, tail, 0.6), brand.primary),)
+    inner = Box(bubble.x + 2.8, bubble.y + 2.2, bubble.w - 5.6, bubble.h - 4.4)
+    texts.append(
+        fit_text(
+            "question",
+            brand.question,
+            inner,
+            max_size=4.3,
+            min_size=1.9,
+            weight=700,
+            fill=brand.on_primary,
+            valign="middle",
+            max_lines=6,
+            leading=1.14,
+            balance=True,
+        )
+    )
+    return Art("card", w, h, target, _art_title(brand, target, "card"), shapes, tuple(texts), logo, qr)
+
+
+def portrait_art(brand: Branding, target: Target, paper: Paper, kind: str) -> Art:
+    """A6 cards and counter signs: one centred column, the QR code as large as the page allows."""
+    w, h = paper.width, paper.height
+    k = min(w / A6.width, h / A6.height)  # drawn at A6 proportions, scaled to the paper
+    m = 7.0 * k
+    cw = A6.width * k - 2 * m
+    x0 = (w - cw) / 2
+    y = (h - A6.height * k) / 2 + m
+    bottom = (h + A6.height * k) / 2 - m
+    logo = _place_logo(brand, Box(w / 2 - 6.5 * k, y, 13 * k, 13 * k))
+    if logo:
+        y += 15 * k
+    head = Box(x0, y, cw, (11 if brand.tagline else 7.5) * k)
+    texts = _brand_texts(brand, head, size=5.2 * k, anchor="middle")
+    tail = 3.6 * k
+    bubble = Box(x0, head.bottom + 3.5 * k, cw, 24 * k)
+    shapes = (Shape(_bubble(bubble, 3.6 * k, w / 2 - 2.8 * k, 5.6 * k, tail, 1.4 * k), brand.primary),)
+    inner = Box(bubble.x + 4.5 * k, bubble.y + 3 * k, bubble.w - 9 * k, bubble.h - 6 * k)
+    texts.append(
+        fit_text(
+            "question",
+            brand.question,
+            inner,
+            max_size=7.2 * k,
+            min_size=3 * k,
+            weight=700,
+            fill=brand.on_primary,
+            anchor="middle",
+            valign="middle",
+            max_lines=5,
+            leading=1.12,
+            balance=True,
+        )
+    )
+    prompt = [Part("cta", brand.scan_with_camera, 3.3 * k, fill=MUTED, max_lines=1)]
+    if kind == "sign":
+        prompt.append(Part("intro", brand.intro, 2.4 * k, fill=MUTED, max_lines=2))
+    cta = Box(x0, bubble.bottom + tail + 2.4 * k, cw, (8.2 if kind == "sign" else 4.4) * k)
+    texts += fit_stack(prompt, cta, anchor="middle", valign="top", min_scale=0.6, gap=0.3)
+    names = Box(x0, bottom - (10.5 if target.staff else 7) * k, cw, (10.5 if target.staff else 7) * k)
+    url = Box(x0, names.y - 1.5 * k - 6.6 * k, cw, 6.6 * k)
+    code = qr_code(target.url)
+    room = url.y - 0.6 * k - cta.bottom  # height for the code with its quiet zone
+    side = min(cw * 0.72, room * code.modules / (code.modules + 2 * QUIET_ZONE))
+    qr = PlacedQr(code, Box(w / 2 - side / 2, cta.bottom + (room - side) / 2, side, side))
+    texts.append(
+        fit_text(
+            "url",
+            target.short_url,
+            url,
+            max_size=3.1 * k,
+            min_size=1.8 * k,
+            weight=700,
+            anchor="middle",
+            max_lines=3,
+            url=True,
+            balance=True,
+        )
+    )
+    texts += _names(target, names, size=4.6 * k, anchor="middle", accent=brand.accent)
+    return Art(kind, w, h, target, _art_title(brand, target, kind), shapes, tuple(texts), logo, qr)
+
+
+def _brand_texts(brand: Branding, box: Box, *, size: float, anchor: str) -> list[TextBlock]:
+    parts = [
+        Part("brand", brand.name, size, 700, brand.accent, max_lines=3),
+        Part("tagline", brand.tagline, size * 0.62, fill=MUTED, max_lines=3),
+    ]
+    return fit_stack(parts, box, anchor=anchor, valign="middle", min_scale=0.45)
+
+
+def _names(target: Target, box: Box, *, size: float, anchor: str, accent: str) -> list[TextBlock]:
+    """The staff member (bold, in the brand colour) over their location, or the location alone."""
+    if target.staff is None:
+        parts = [Part("place", target.location.name, size, 700, max_lines=2)]
+    else:
+        parts = [
+            Part("name", target.staff.name, size, 700, accent),
+            Part("place", target.location.name, size * 0.7, fill=MUTED),
+        ]
+    return fit_stack(parts, box, anchor=anchor, valign="bottom", min_scale=0.45, gap=0.05)
+
+
+def card_art(brand: Branding, target: Target, size: Size) -> Art:
+    if size.card.width > size.card.height:
+        return landscape_card(brand, target, size.card)
+    return portrait_art(brand, target, size.card, "card")
+
+
+def sign_art(brand: Branding, target: Target, paper: Paper) -> Art:
+    return portrait_art(brand, target, paper, "sign")
