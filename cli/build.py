@@ -8,9 +8,10 @@
     <out>/<survey>/error/index.html, error/<lang>/index.html
     <out>/<survey>/survey.json                           the compiled public definition
 
-Every page is self-contained (CSS, script and logo inline), checked against the gzip budget, and written
-deterministically. Each language's pages carry wowcard's texts from its gettext catalog and the owner's from
-survey.toml in that language (`wowcard.i18n`), `lang` and `dir` on <html>, and a switcher to the others.
+Every page is self-contained (CSS and script inline, the logo a data: URL image: wowcard.logo), checked
+against the gzip budget, and written deterministically. Each language's pages carry wowcard's texts from its
+gettext catalog and the owner's from survey.toml in that language (`wowcard.i18n`), `lang` and `dir` on
+<html>, and a switcher to the others.
 A manifest of the files wowcard wrote lets the next build remove pages of removed locations and staff
 without touching anything else in the folder.
 """
@@ -276,7 +277,7 @@ class Site:
             }
             assets["logo"] = ""
             if survey.brand.logo is not None:
-                assets["logo"] = logo.inline_svg(survey.brand.logo)
+                assets["logo"] = logo.load(survey.brand.logo).img()
                 sizes[f"brand.logo ({survey.brand.logo.name})"] = gzipped_size(assets["logo"].encode())
             return cls(survey, action, env, assets, sizes, palette, texts)
         except logo.LogoError as exc:

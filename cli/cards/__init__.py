@@ -7,7 +7,7 @@ The art is the single source for every format: `--format svg` writes it as files
 same SVG on pages sized with CSS `@page` and millimetres.
 """
 
-from .art import Art, Logo, Shape, card_art, landscape_card, portrait_art, sign_art
+from .art import Art, PlacedLogo, Shape, card_art, landscape_card, portrait_art, sign_art
 from .branding import Branding, branding, card_words
 from .documents import FORMATS, Renderer, Written, make_cards, theme_folder
 from .paper import (
@@ -57,7 +57,7 @@ __all__ = [
     "Box",
     "Branding",
     "Line",
-    "Logo",
+    "PlacedLogo",
     "NoPublicUrl",
     "Page",
     "Paper",

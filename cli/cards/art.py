@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from markupsafe import Markup
-
 from .branding import Branding
 from .paper import A6, MUTED, Box, Paper, Size, num
 from .qr import QUIET_ZONE, PlacedQr, qr_code
@@ -14,9 +12,11 @@ from .text import Part, TextBlock, fit_stack, fit_text
 
 
 @dataclass(frozen=True, slots=True)
-class Logo:
+class PlacedLogo:
+    """The owner's logo as an image (wowcard.logo), scaled into its box keeping its shape."""
+
     box: Box
-    markup: Markup
+    href: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,18 +36,12 @@ class Art:
     title: str
     shapes: tuple[Shape, ...]
     texts: tuple[TextBlock, ...]
-    logo: Logo | None
+    logo: PlacedLogo | None
     qr: PlacedQr
 
 
-def _place_logo(brand: Branding, box: Box) -> Logo | None:
-    if brand.logo_svg is None:
-        return None
-    placement = (
-        f'x="{num(box.x)}" y="{num(box.y)}" width="{num(box.w)}" height="{num(box.h)}" '
-        'preserveAspectRatio="xMidYMid meet"'
-    )
-    return Logo(box, Markup(brand.logo_svg.replace("<svg", f"<svg {placement}", 1)))
+def _place_logo(brand: Branding, box: Box) -> PlacedLogo | None:
+    return PlacedLogo(box, brand.logo.data_url) if brand.logo else None
 
 
 def _bubble(box: Box, radius: float, tail_x: float, tail_w: float, tail_h: float, tip_dx: float) -> str:

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import contrast, i18n
+from .. import logo as logo_file
 from ..collector.survey import Survey
-from ..logo import inline_svg
 from .paper import INK, PAPER_WHITE
 
 
@@ -18,7 +18,7 @@ class Branding:
     primary: str
     on_primary: str
     accent: str  # the brand colour where it reads on white paper, else ink
-    logo_svg: str | None  # the owner's logo as one <svg> element without a size (wowcard.logo)
+    logo: logo_file.Logo | None  # the owner's logo, embedded as an image (wowcard.logo)
     question: str
     intro: str  # the line under "Scan with your phone camera" on a counter sign
     scan_or_visit: str  # over the address on a business card
@@ -34,7 +34,7 @@ def branding(survey: Survey, theme: Path | None = None) -> Branding:
         primary=primary,
         on_primary=contrast.text_on(primary),
         accent=primary if contrast.ratio(primary, PAPER_WHITE) >= contrast.AA_TEXT else INK,
-        logo_svg=inline_svg(survey.brand.logo) if survey.brand.logo else None,
+        logo=logo_file.load(survey.brand.logo) if survey.brand.logo else None,
         **card_words(survey, theme),
     )
 
