@@ -19,8 +19,11 @@ without touching anything else in the folder.
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 import sys
+import threading
 import zlib
 from collections import deque
 from collections.abc import Iterator
@@ -167,9 +170,9 @@ def _write_site(site: Site, out: Path, progress: bool) -> BuildResult:
     folder = out / survey.id
     result = BuildResult(out=out, survey=survey.id)
     planned = [job.path for job in site.jobs()] + ["survey.json"]
-    previous = _read_manifest(folder)
-    _write_manifest(folder, sorted(set(previous) | set(planned)))  # a failed build still knows what it wrote
-    writer = _Writer(folder)
+    writer = _Writer(out, survey.id)
+    previous = _read_manifest(writer)
+    _write_manifest(writer, sorted(set(previous) | set(planned)))  # a failed build still knows what it wrote
     bar = _progress_bar(len(planned) - 1) if progress and len(planned) > PROGRESS_FROM else None
 
     def finish(batch: list[Job], sizes: Future[list[tuple[int, int]]]) -> None:
@@ -204,8 +207,8 @@ def _write_site(site: Site, out: Path, progress: bool) -> BuildResult:
             bar.close()
     writer.write("survey.json", site.definition.dumps().encode("utf-8"))
     result.definition = folder / "survey.json"
-    result.removed = _remove_stale(folder, set(previous) - set(planned))
-    _write_manifest(folder, sorted(planned))
+    result.removed = _remove_stale(writer, set(previous) - set(planned))
+    _write_manifest(writer, sorted(planned))
     return result
 
 
@@ -463,7 +466,19 @@ def _site_path(site_url: str | None) -> str:
 
 
 class _Writer:
-    """Writes files under one folder, creating folders once and leaving unchanged files untouched."""
+    """Writes regular files under the survey's folder, never through a symbolic link: a link anywhere from the
+    output folder down (the folder itself, a subfolder, a page) stops the build with BuildError naming it,
+    because following it would write or delete outside the folder. Folders are checked and made once;
+    unchanged files are left untouched."""
+
+    def __init__(self, out: Path, survey_id: str):
+        self.out = out
+        self.folder = out / survey_id
+        self.made: set[Path] = set()
+        self._lock = threading.Lock()
+        if not _real_folder(out):
+            out.mkdir(parents=True, exist_ok=True)
+        self._folder_ready(self.folder)
 
     def write_pages(self, pages: list[tuple[str, bytes]]) -> list[tuple[int, int]]:
         """Write each page that is within the budget; the raw and gzipped sizes of all of them."""
@@ -475,27 +490,92 @@ class _Writer:
             sizes.append((len(data), gzipped))
         return sizes
 
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self.made: set[Path] = set()
-
     def write(self, relative: str, data: bytes) -> None:
         path = self.folder / relative
-        if path.parent not in self.made:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.made.add(path.parent)
-        try:
-            if path.read_bytes() == data:
-                return
-        except OSError:
-            pass
-        path.write_bytes(data)
+        self._folder_ready(path.parent)
+        if _regular_file(path) and _read(path) == data:
+            return
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o666)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+
+    def read(self, relative: str) -> bytes | None:
+        path = self.folder / relative
+        return _read(path) if _regular_file(path) else None
+
+    def remove(self, relative: str) -> bool:
+        """Remove a file this build wrote before: only a regular file, reached through real folders."""
+        path = self.folder / relative
+        for parent in reversed(path.parents):
+            if parent == self.folder or self.folder in parent.parents:
+                if not _real_folder(parent):
+                    return False
+        if not _regular_file(path):
+            return False
+        path.unlink()
+        return True
+
+    def _folder_ready(self, folder: Path) -> None:
+        if folder in self.made:
+            return
+        with self._lock:
+            for parent in [*reversed(folder.parents), folder]:
+                if parent == self.folder or self.folder in parent.parents:
+                    if not _real_folder(parent):
+                        parent.mkdir(exist_ok=True)
+                        _real_folder(parent)
+            self.made.add(folder)
 
 
-def _read_manifest(folder: Path) -> list[str]:
+def _refused(path: Path, what: str) -> BuildError:
+    try:  # not _shown(): resolving would name the link's target instead of the link
+        shown = str(path.absolute().relative_to(Path.cwd()))
+    except ValueError:
+        shown = str(path.absolute())
+    return BuildError(
+        f"{shown} {what}; `wowcard build` writes only regular files inside its output folder and never "
+        "follows a link out of it. Remove it, or build into a real folder with --out."
+    )
+
+
+def _real_folder(path: Path) -> bool:
+    """True for a real folder, False for nothing there; BuildError for a link or anything else."""
     try:
-        files = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["files"]
-    except (OSError, ValueError, KeyError, TypeError):
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return False
+    if stat.S_ISLNK(mode):
+        raise _refused(path, "is a symbolic link")
+    if not stat.S_ISDIR(mode):
+        raise _refused(path, "is in the way of a folder the build writes")
+    return True
+
+
+def _regular_file(path: Path) -> bool:
+    """True for a regular file, False for nothing there; BuildError for a link or anything else."""
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return False
+    if stat.S_ISLNK(mode):
+        raise _refused(path, "is a symbolic link")
+    if not stat.S_ISREG(mode):
+        raise _refused(path, "is not a regular file")
+    return True
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb") as file:
+            return file.read()
+    except OSError:
+        return None
+
+
+def _read_manifest(writer: _Writer) -> list[str]:
+    try:
+        files = json.loads(writer.read(MANIFEST) or b"")["files"]
+    except (ValueError, KeyError, TypeError):
         return []
     # Only plain relative paths inside the folder: a hand-edited manifest must not delete anything else.
     return [
@@ -503,22 +583,20 @@ def _read_manifest(folder: Path) -> list[str]:
     ]
 
 
-def _write_manifest(folder: Path, files: list[str]) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
+def _write_manifest(writer: _Writer, files: list[str]) -> None:
     body = {
         "note": "files written by `wowcard build`; the next build removes those it no longer writes",
         "files": files,
     }
-    (folder / MANIFEST).write_text(json.dumps(body, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    writer.write(MANIFEST, (json.dumps(body, indent=1, sort_keys=True) + "\n").encode("utf-8"))
 
 
-def _remove_stale(folder: Path, stale: set[str]) -> list[str]:
+def _remove_stale(writer: _Writer, stale: set[str]) -> list[str]:
+    folder = writer.folder
     removed = []
     for relative in sorted(stale):
         path = folder / relative
-        try:
-            path.unlink()
-        except FileNotFoundError:
+        if not writer.remove(relative):
             continue
         removed.append(relative)
         parent = path.parent
