@@ -7,9 +7,10 @@ The art is the single source for every format: `--format svg` writes it as files
 same SVG on pages sized with CSS `@page` and millimetres.
 """
 
-from .art import Art, PlacedLogo, Shape, card_art, landscape_card, portrait_art, sign_art
-from .branding import Branding, branding, card_words
+from .art import Art, PlacedLogo, Shape, card_art, landscape_card, mirrored, portrait_art, sign_art
+from .branding import MAX_LANGUAGES, Branding, CardLanguageError, Words, branding, card_languages, card_words
 from .documents import FORMATS, Renderer, Written, make_cards, theme_folder
+from .kiosk import kiosk_art
 from .paper import (
     A4,
     A5,
@@ -31,10 +32,29 @@ from .paper import (
 )
 from .qr import QR_ERROR, QUIET_ZONE, PlacedQr, QrCode, qr_code
 from .sheets import Line, Page, Slot, card_pages, sheet_page, sign_pages
-from .targets import PER, SOURCES, NoPublicUrl, Target, page_path, public_site_url, short_url, targets
+from .targets import (
+    PER,
+    SOURCES,
+    NoPublicUrl,
+    Target,
+    kiosk_targets,
+    language_folder,
+    page_path,
+    public_site_url,
+    short_url,
+    targets,
+)
 from .text import Part, TextBlock, char_width, fit_stack, fit_text, text_width
 
 __all__ = [
+    "MAX_LANGUAGES",
+    "CardLanguageError",
+    "Words",
+    "card_languages",
+    "kiosk_art",
+    "kiosk_targets",
+    "language_folder",
+    "mirrored",
     "A4",
     "A5",
     "A6",

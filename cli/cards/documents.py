@@ -11,10 +11,11 @@ from markupsafe import Markup
 from .. import render
 from ..collector.survey import Survey
 from .art import Art, card_art, sign_art
-from .branding import branding
+from .branding import branding, card_languages
+from .kiosk import kiosk_art
 from .paper import FONT_FAMILY, QR_INK, SIZE_TABLE, SIZES, Size, num
 from .sheets import Page, card_pages, sign_pages
-from .targets import PER, SOURCES, public_site_url, targets
+from .targets import PER, SOURCES, kiosk_targets, public_site_url, targets
 
 FORMATS = ("html", "pdf", "svg")
 
@@ -47,13 +48,16 @@ class Renderer:
             self._svg[art] = Markup(markup.strip())
         return self._svg[art]
 
-    def document(self, pages: Sequence[Page], title: str, page_label: str, lang: str) -> str:
+    def document(
+        self, pages: Sequence[Page], title: str, page_label: str, lang: str, direction: str = "ltr"
+    ) -> str:
         css, _ = render.source(self.env, "cards.css")
         context = self._context(
             pages=pages,
             title=title,
             page_label=page_label,
             lang=lang,
+            dir=direction,
             css=Markup(css),
             svg=self.svg,
             page_width=pages[0].width,
@@ -80,9 +84,13 @@ def make_cards(
     out: Path | None = None,
     site_url: str | None = None,
     templates: Path | None = None,
+    lang: str | None = None,
+    kiosk: bool = False,
 ) -> list[Written]:
-    """Write the cards and the counter signs of a survey; NoPublicUrl when it has no public address.
-    `site_url` overrides survey.toml's (the address of a deployed stage)."""
+    """Write the cards and the counter signs of a survey in `lang` (one language, or two: "en,es"; default
+    the survey's first), and with `kiosk` a kiosk sign per location. NoPublicUrl when the survey has no
+    public address, CardLanguageError for a `lang` it has no pages in. `site_url` overrides survey.toml's
+    (the address of a deployed stage)."""
     for name, value, allowed in (
         ("per", per, PER),
         ("size", size, SIZES),
@@ -92,50 +100,77 @@ def make_cards(
         if value not in allowed:
             raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
     site = public_site_url(survey, site_url)
+    languages = card_languages(survey, lang)
     spec = SIZE_TABLE[size]
     theme = theme_folder(survey, templates)
-    brand = branding(survey, theme)
-    cards = [card_art(brand, target, spec) for target in targets(survey, per, src, site)]
-    signs = [sign_art(brand, target, spec.sign) for target in targets(survey, "location", "sign", site)]
+    brand = branding(survey, theme, languages)
+    cards = [card_art(brand, target, spec) for target in targets(survey, per, src, site, languages)]
+    signs = [
+        sign_art(brand, target, spec.sign) for target in targets(survey, "location", "sign", site, languages)
+    ]
+    kiosks = (
+        [kiosk_art(brand, target, spec.sign) for target in kiosk_targets(survey, site, languages)]
+        if kiosk
+        else []
+    )
     out = out if out is not None else survey.output / "cards"
     out.mkdir(parents=True, exist_ok=True)
     renderer = Renderer(theme)
+    suffix = "" if languages == survey.languages[:1] else "-" + "-".join(languages)
     if fmt == "svg":
-        return _write_svgs(renderer, cards, signs, spec, out)
-    lang = survey.languages[0]
-    card_doc = renderer.document(
-        card_pages(cards, spec, brand.name, brand.print_note), f"{brand.name}: wow cards", "Sheet", lang
-    )
-    sign_doc = renderer.document(sign_pages(signs), f"{brand.name}: counter signs", "Sign", lang)
-    card_file = out / f"cards-{per}-{spec.name}.{fmt}"
-    sign_file = out / f"signs-{spec.sign.slug}.{fmt}"
+        return _write_svgs(renderer, [*cards, *signs, *kiosks], spec, out, suffix)
+    first = brand.first
+    documents = [
+        (
+            card_pages(cards, spec, brand.name, brand.print_note),
+            f"{brand.name}: wow cards",
+            "Sheet",
+            out / f"cards-{per}-{spec.name}{suffix}.{fmt}",
+            _card_summary(cards, spec, per),
+        ),
+        (
+            sign_pages(signs),
+            f"{brand.name}: counter signs",
+            "Sign",
+            out / f"signs-{spec.sign.slug}{suffix}.{fmt}",
+            f"{_count(len(signs), 'counter sign')}, {spec.sign.name}",
+        ),
+    ]
+    if kiosks:
+        documents.append(
+            (
+                sign_pages(kiosks),
+                f"{brand.name}: {first.kiosk_title}",
+                first.kiosk_title,
+                out / f"kiosk-{spec.sign.slug}{suffix}.{fmt}",
+                f"{_count(len(kiosks), 'kiosk sign')} for setting up a counter tablet, {spec.sign.name}",
+            )
+        )
+    rendered = [
+        (renderer.document(pages, title, label, first.lang, first.direction), path)
+        for pages, title, label, path, _ in documents
+    ]
     if fmt == "html":
-        card_file.write_text(card_doc, encoding="utf-8")
-        sign_file.write_text(sign_doc, encoding="utf-8")
+        for html, path in rendered:
+            path.write_text(html, encoding="utf-8")
     else:
         from .. import pdf
 
-        pdf.html_to_pdf([(card_doc, card_file), (sign_doc, sign_file)])
-    return [
-        Written(card_file, _card_summary(cards, spec, per)),
-        Written(sign_file, f"{_count(len(signs), 'counter sign')}, {spec.sign.name}"),
-    ]
+        pdf.html_to_pdf(rendered)
+    return [Written(path, what) for _, _, _, path, what in documents]
 
 
-def _write_svgs(
-    renderer: Renderer, cards: list[Art], signs: list[Art], spec: Size, out: Path
-) -> list[Written]:
+def _write_svgs(renderer: Renderer, arts: list[Art], spec: Size, out: Path, suffix: str) -> list[Written]:
     written = []
-    for art in [*cards, *signs]:
+    for art in arts:
         target = art.target
         folder = out / target.location.id
         if art.kind == "card" and target.staff:
             folder = folder / "s" / target.staff.id
-        name = f"card-{spec.card.slug}.svg" if art.kind == "card" else f"sign-{spec.sign.slug}.svg"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / name
-        path.write_text(f'<?xml version="1.0" encoding="UTF-8"?>\n{renderer.svg(art)}\n', encoding="utf-8")
         paper = spec.card if art.kind == "card" else spec.sign
+        path = folder / f"{art.kind}-{paper.slug}{suffix}.svg"
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_text(f'<?xml version="1.0" encoding="UTF-8"?>\n{renderer.svg(art)}\n', encoding="utf-8")
         written.append(Written(path, f"{art.kind}, {num(paper.width)} \u00d7 {num(paper.height)} mm"))
     return written
 

@@ -40,9 +40,17 @@ class Target:
         return short_url(self.url)
 
 
-def page_path(survey_id: str, location_id: str, staff_id: str | None = None) -> str:
-    path = f"{survey_id}/{location_id}/"
+def page_path(survey_id: str, location_id: str, staff_id: str | None = None, lang_dir: str = "") -> str:
+    path = f"{survey_id}/{location_id}/" + (f"{lang_dir}/" if lang_dir else "")
     return f"{path}s/{staff_id}/" if staff_id else path
+
+
+def language_folder(survey: Survey, languages: Sequence[str]) -> str:
+    """Where the pages of a card's language are: none for the default language's address (whose script
+    follows the phone's language, so a bilingual card points there too), else the language's folder."""
+    if len(languages) != 1 or languages[0] == survey.languages[0]:
+        return ""
+    return languages[0]
 
 
 def short_url(url: str) -> str:
@@ -57,12 +65,24 @@ def public_site_url(survey: Survey, site_url: str | None = None) -> str:
     return url.rstrip("/")
 
 
-def targets(survey: Survey, per: str, src: str, site_url: str) -> list[Target]:
-    """The cards to print, in survey order: one per location, or one per staff member per location."""
+def targets(survey: Survey, per: str, src: str, site_url: str, languages: Sequence[str] = ()) -> list[Target]:
+    """The cards to print, in survey order: one per location, or one per staff member per location, pointing
+    at the pages in the cards' language (see language_folder)."""
+    lang_dir = language_folder(survey, languages)
     found = []
     for location in survey.locations:
         people: Sequence[Staff | None] = survey.staff_at(location.id) if per == "staff" else (None,)
         for person in people:
-            path = page_path(survey.id, location.id, person.id if person else None)
+            path = page_path(survey.id, location.id, person.id if person else None, lang_dir)
             found.append(Target(location, person, path, f"{site_url}/{path}?src={src}"))
+    return found
+
+
+def kiosk_targets(survey: Survey, site_url: str, languages: Sequence[str] = ()) -> list[Target]:
+    """The kiosk page of each location, for a tablet on the counter; the page tags its answers itself."""
+    lang_dir = language_folder(survey, languages)
+    found = []
+    for location in survey.locations:
+        path = page_path(survey.id, location.id, lang_dir=lang_dir) + "kiosk/"
+        found.append(Target(location, None, path, f"{site_url}/{path}"))
     return found

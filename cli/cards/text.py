@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .paper import INK, Box
 
@@ -87,9 +87,17 @@ class TextBlock:
     size: float  # mm
     weight: int
     fill: str
-    anchor: str  # start | middle | end
+    anchor: str  # where the lines hang on the paper: start (left) | middle | end (right)
     first_baseline: float
     leading: float
+    direction: str = "ltr"  # of the text itself: rtl for Arabic, whichever side it hangs on
+
+    @property
+    def text_anchor(self) -> str:
+        """SVG's text-anchor, which counts from where the text begins: the right for right-to-left text."""
+        if self.direction == "rtl":
+            return {"start": "end", "end": "start"}.get(self.anchor, self.anchor)
+        return self.anchor
 
     @property
     def x(self) -> float:
@@ -178,6 +186,7 @@ def fit_text(
     leading: float = 1.18,
     url: bool = False,
     balance: bool = False,
+    direction: str = "ltr",
 ) -> TextBlock:
     """The largest size (down to min_size) at which `text` fits the box in at most max_lines lines. Words
     longer than a line break at min_size and below it (down to 60 % of it); only text that still cannot fit
@@ -205,7 +214,8 @@ def fit_text(
             size = max(floor, round(size * 0.93, 3))
         room = max(1, min(max_lines, int((box.h + 1e-6) // (size * leading))))
         lines = _ellipsized(lines, room, usable / size * 1000, weight)
-    return _placed(role, box, lines, size, weight, fill, anchor, valign, leading)
+    block = _placed(role, box, lines, size, weight, fill, anchor, valign, leading)
+    return replace(block, direction=direction)
 
 
 def _placed(
@@ -247,6 +257,7 @@ class Part:
     max_lines: int = 2
     leading: float = 1.1
     url: bool = False
+    direction: str = "ltr"
 
 
 def fit_stack(
@@ -286,19 +297,9 @@ def fit_stack(
     for part, lines in zip(parts, wrapped, strict=True):
         size = part.size * scale
         h = len(lines) * size * part.leading
-        blocks.append(
-            _placed(
-                part.role,
-                Box(box.x, y, box.w, h),
-                lines,
-                size,
-                part.weight,
-                part.fill,
-                anchor,
-                "top",
-                part.leading,
-            )
-        )
+        place = Box(box.x, y, box.w, h)
+        block = _placed(part.role, place, lines, size, part.weight, part.fill, anchor, "top", part.leading)
+        blocks.append(replace(block, direction=part.direction))
         y += h + gap * size
     return blocks
 
