@@ -69,7 +69,7 @@ def landscape_card(brand: Branding, target: Target, paper: Paper) -> Art:
     side = round(h * 0.47, 2)
     qr = PlacedQr(qr_code(target.url), Box(w - m - side, m, side, side))
     quiet = qr.quiet_box
-    under = Box(qr.box.x - 1.5, quiet.bottom + 0.3, side + 3, h - m + 1 - quiet.bottom - 0.3)
+    under = Box(qr.box.x - 1.5, quiet.bottom + 0.6, side + 3, h - m + 1 - quiet.bottom - 0.6)
     texts = fit_stack(
         [
             *(

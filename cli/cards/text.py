@@ -54,6 +54,7 @@ _EXTRA = {  # character: (regular, bold)
 _UNKNOWN = 760  # wider than any Latin lowercase letter: unknown scripts get room to spare
 _WIDE = 1000
 ASCENT, DESCENT = 0.718, 0.207  # of the em, Helvetica's
+SLACK = 0.015  # of a box's width left free: room for rendering differences between metric-compatible fonts
 
 
 def char_width(ch: str, weight: int = 400) -> int:
@@ -101,6 +102,10 @@ class TextBlock:
 
     @property
     def x(self) -> float:
+        if self.anchor == "end":
+            # Text hung from the right edge may reach past its advance there (joined Arabic letters, a final
+            # "?"): hang it inside the room fitting left for rendering differences, so it stays in the box.
+            return self.box.x + self.box.w * (1 - SLACK)
         return {"start": self.box.x, "middle": self.box.x + self.box.w / 2, "end": self.box.x + self.box.w}[
             self.anchor
         ]
@@ -191,7 +196,7 @@ def fit_text(
     """The largest size (down to min_size) at which `text` fits the box in at most max_lines lines. Words
     longer than a line break at min_size and below it (down to 60 % of it); only text that still cannot fit
     ends with an ellipsis, which no text within survey.toml's length limits reaches."""
-    usable = box.w * 0.985  # room for rendering differences between metric-compatible fonts
+    usable = box.w * (1 - SLACK)
     size = max_size
     lines = None
     for _ in range(60):
@@ -266,7 +271,7 @@ def fit_stack(
     """Texts stacked in one box and shrunk together, so a long one takes room a short one leaves free; lines
     are balanced. Below min_scale words may break; below 60 % of it, lines are cut with an ellipsis."""
     parts = [p for p in parts if p.text]
-    usable = box.w * 0.985
+    usable = box.w * (1 - SLACK)
     scale = 1.0
     wrapped: list[list[str]] = []
     for _ in range(80):
