@@ -26,7 +26,7 @@ import sys
 import threading
 import zlib
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -540,27 +540,23 @@ def _refused(path: Path, what: str) -> BuildError:
 
 def _real_folder(path: Path) -> bool:
     """True for a real folder, False for nothing there; BuildError for a link or anything else."""
-    try:
-        mode = path.lstat().st_mode
-    except FileNotFoundError:
-        return False
-    if stat.S_ISLNK(mode):
-        raise _refused(path, "is a symbolic link")
-    if not stat.S_ISDIR(mode):
-        raise _refused(path, "is in the way of a folder the build writes")
-    return True
+    return _exists_as(path, stat.S_ISDIR, "is in the way of a folder the build writes")
 
 
 def _regular_file(path: Path) -> bool:
     """True for a regular file, False for nothing there; BuildError for a link or anything else."""
+    return _exists_as(path, stat.S_ISREG, "is not a regular file")
+
+
+def _exists_as(path: Path, kind: Callable[[int], bool], otherwise: str) -> bool:
     try:
         mode = path.lstat().st_mode
     except FileNotFoundError:
         return False
     if stat.S_ISLNK(mode):
         raise _refused(path, "is a symbolic link")
-    if not stat.S_ISREG(mode):
-        raise _refused(path, "is not a regular file")
+    if not kind(mode):
+        raise _refused(path, otherwise)
     return True
 
 

@@ -99,15 +99,20 @@ def landscape_card(brand: Branding, target: Target, paper: Paper) -> Art:
     return mirrored(art) if brand.direction == "rtl" else art
 
 
+def column(paper: Paper) -> tuple[float, float, float, float, float]:
+    """The centred column of a portrait card or sign, drawn at A6 proportions and scaled to the paper: the
+    scale, the column's left edge, top, bottom and width."""
+    k = min(paper.width / A6.width, paper.height / A6.height)
+    margin = 7.0 * k
+    width = A6.width * k - 2 * margin
+    top = (paper.height - A6.height * k) / 2 + margin
+    return k, (paper.width - width) / 2, top, (paper.height + A6.height * k) / 2 - margin, width
+
+
 def portrait_art(brand: Branding, target: Target, paper: Paper, kind: str) -> Art:
     """A6 cards and counter signs: one centred column, the QR code as large as the page allows."""
     w, h = paper.width, paper.height
-    k = min(w / A6.width, h / A6.height)  # drawn at A6 proportions, scaled to the paper
-    m = 7.0 * k
-    cw = A6.width * k - 2 * m
-    x0 = (w - cw) / 2
-    y = (h - A6.height * k) / 2 + m
-    bottom = (h + A6.height * k) / 2 - m
+    k, x0, y, bottom, cw = column(paper)
     logo = place_logo(brand, Box(w / 2 - 6.5 * k, y, 13 * k, 13 * k))
     if logo:
         y += 15 * k
@@ -138,23 +143,26 @@ def portrait_art(brand: Branding, target: Target, paper: Paper, kind: str) -> Ar
     room = url.y - 0.6 * k - cta.bottom  # height for the code with its quiet zone
     side = min(cw * 0.72, room * code.modules / (code.modules + 2 * QUIET_ZONE))
     qr = PlacedQr(code, Box(w / 2 - side / 2, cta.bottom + (room - side) / 2, side, side))
-    texts.append(
-        fit_text(
-            "url",
-            target.short_url,
-            url,
-            max_size=3.1 * k,
-            min_size=1.8 * k,
-            weight=700,
-            anchor="middle",
-            max_lines=3,
-            url=True,
-            balance=True,
-        )
-    )
+    texts.append(address(target, url, size=3.1 * k, min_size=1.8 * k))
     texts += _names(brand, target, names, size=4.6 * k, anchor="middle")
     art = Art(kind, w, h, target, _art_title(brand, target, kind), shapes, tuple(texts), logo, qr)
     return mirrored(art) if brand.direction == "rtl" else art
+
+
+def address(target: Target, box: Box, *, size: float, min_size: float) -> TextBlock:
+    """The page's address under its code, bold and centred, broken after slashes: for people who type."""
+    return fit_text(
+        "url",
+        target.short_url,
+        box,
+        max_size=size,
+        min_size=min_size,
+        weight=700,
+        anchor="middle",
+        max_lines=3,
+        url=True,
+        balance=True,
+    )
 
 
 def _questions(

@@ -4,23 +4,18 @@ address large enough to type, and says in a sentence what to do with it."""
 
 from __future__ import annotations
 
-from .art import Art, brand_texts, mirrored, place_logo
+from .art import Art, address, brand_texts, column, mirrored, place_logo
 from .branding import Branding
-from .paper import A6, MUTED, Box, Paper
+from .paper import MUTED, Box, Paper
 from .qr import QUIET_ZONE, PlacedQr, qr_code
 from .targets import Target
-from .text import Part, TextBlock, fit_stack, fit_text
+from .text import Part, fit_stack, fit_text
 
 
 def kiosk_art(brand: Branding, target: Target, paper: Paper) -> Art:
     """One centred column: brand, the heading and steps in each language, the code, the address, the place."""
     w, h = paper.width, paper.height
-    k = min(w / A6.width, h / A6.height)  # drawn at A6 proportions, scaled to the paper, as a counter sign
-    m = 7.0 * k
-    cw = A6.width * k - 2 * m
-    x0 = (w - cw) / 2
-    y = (h - A6.height * k) / 2 + m
-    bottom = (h + A6.height * k) / 2 - m
+    k, x0, y, bottom, cw = column(paper)  # as a counter sign
     logo = place_logo(brand, Box(w / 2 - 5 * k, y, 10 * k, 10 * k))
     if logo:
         y += 11.5 * k
@@ -34,7 +29,7 @@ def kiosk_art(brand: Branding, target: Target, paper: Paper) -> Art:
     room = url.y - 1 * k - (steps.bottom + 1 * k)
     side = min(cw * 0.6, room * code.modules / (code.modules + 2 * QUIET_ZONE))
     qr = PlacedQr(code, Box(w / 2 - side / 2, steps.bottom + 1 * k + (room - side) / 2, side, side))
-    texts.append(_address(target, url, k))
+    texts.append(address(target, url, size=4.4 * k, min_size=2.2 * k))  # staff may type it in
     words = brand.first
     name = words.places.get(target.location.id, target.location.name)
     texts.append(
@@ -57,21 +52,12 @@ def kiosk_art(brand: Branding, target: Target, paper: Paper) -> Art:
 
 
 def _steps(brand: Branding, k: float) -> list[Part]:
+    """The heading and the sentence in each language; the second language a little smaller."""
     parts = []
     for i, words in enumerate(brand.words):
-        scale = 1 if i == 0 else 0.85
+        scale, side = (1 if i == 0 else 0.85), words.direction
         parts.append(
-            Part(
-                "kiosk-title",
-                words.kiosk_title,
-                6.4 * k * scale,
-                700,
-                brand.accent,
-                1,
-                1.1,
-                False,
-                words.direction,
-            )
+            Part("kiosk-title", words.kiosk_title, 6.4 * k * scale, 700, brand.accent, 1, direction=side)
         )
         parts.append(
             Part(
@@ -81,23 +67,7 @@ def _steps(brand: Branding, k: float) -> list[Part]:
                 fill=MUTED,
                 max_lines=5,
                 leading=1.25,
-                direction=words.direction,
+                direction=side,
             )
         )
     return parts
-
-
-def _address(target: Target, box: Box, k: float) -> TextBlock:
-    """The kiosk page's address, bold and large: staff may type it into the tablet's browser."""
-    return fit_text(
-        "url",
-        target.short_url,
-        box,
-        max_size=4.4 * k,
-        min_size=2.2 * k,
-        weight=700,
-        anchor="middle",
-        max_lines=3,
-        url=True,
-        balance=True,
-    )

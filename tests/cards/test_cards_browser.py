@@ -74,6 +74,17 @@ def page(browser):
     context.close()
 
 
+def scanned(page, path: Path, png: Path):
+    """Draw one SVG card in Chromium and scan its picture: its <svg>, and the address its code holds, which
+    must be the address it claims in data-url."""
+    page.set_content(f"<body style='margin:0'>{path.read_text()}</body>")
+    svg = page.locator("svg").first
+    svg.screenshot(path=str(png))
+    claimed = svg.get_attribute("data-url")
+    assert decode(png) == [claimed], path
+    return svg, claimed
+
+
 def printed_url(page, svg) -> str:
     return svg.locator("text.url").evaluate("t => Array.from(t.children, s => s.textContent).join('')")
 
@@ -88,12 +99,7 @@ def test_every_qr_code_scans_to_the_address_printed_under_it_and_the_build_wrote
     files = sorted((tmp_path / "staff").rglob("*.svg")) + sorted((tmp_path / "location").rglob("card-*.svg"))
     assert len(files) == 6 + 2 + 2  # staff cards, signs, location cards
     for number, path in enumerate(files):
-        page.set_content(f"<body style='margin:0'>{path.read_text()}</body>")
-        svg = page.locator("svg").first
-        png = tmp_path / f"{number}.png"
-        svg.screenshot(path=str(png))
-        claimed = svg.get_attribute("data-url")
-        assert decode(png) == [claimed], path
+        svg, claimed = scanned(page, path, tmp_path / f"{number}.png")
         scheme, rest = claimed.split("://", 1)
         assert scheme == "https"
         address, query = rest.split("?", 1)
@@ -233,12 +239,7 @@ def test_cards_in_every_layout_of_language_scan_to_a_page_the_build_wrote(publis
     files = sorted(tmp_path.glob("*/*/**/*.svg"))
     assert len(files) == (2 + 2 + 2) + (6 + 2 + 2) + (2 + 2 + 2)  # cards, signs and kiosk signs
     for number, path in enumerate(files):
-        page.set_content(f"<body style='margin:0'>{path.read_text()}</body>")
-        svg = page.locator("svg").first
-        png = tmp_path / f"{number}.png"
-        svg.screenshot(path=str(png))
-        claimed = svg.get_attribute("data-url")
-        assert decode(png) == [claimed], path
+        svg, claimed = scanned(page, path, tmp_path / f"{number}.png")
         assert printed_url(page, svg) == claimed.removeprefix("https://").split("?")[0]
         folder = claimed.removeprefix(SITE_URL + "/").split("?")[0]
         if path.name.startswith("kiosk"):
