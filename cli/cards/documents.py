@@ -122,7 +122,7 @@ def make_cards(
     first = brand.first
     documents = [
         (
-            card_pages(cards, spec, brand.name, brand.print_note),
+            card_pages(cards, spec, brand.name, brand.print_note, brand.direction),
             f"{brand.name}: wow cards",
             "Sheet",
             out / f"cards-{per}-{spec.name}{suffix}.{fmt}",

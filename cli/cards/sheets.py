@@ -38,7 +38,9 @@ class Page:
 CROP_OFFSET, CROP_LENGTH = 1.5, 5.0  # mm: marks stop short of the card so none is printed on it
 
 
-def sheet_page(art: Art, paper: Paper, columns: int, rows: int, caption: str, note: str) -> Page:
+def sheet_page(
+    art: Art, paper: Paper, columns: int, rows: int, caption: str, note: str, direction: str = "ltr"
+) -> Page:
     """`columns` × `rows` copies of one card, centred on the paper, with crop marks in the margins."""
     grid_w, grid_h = columns * art.width, rows * art.height
     left, top = (paper.width - grid_w) / 2, (paper.height - grid_h) / 2
@@ -71,6 +73,7 @@ def sheet_page(art: Art, paper: Paper, columns: int, rows: int, caption: str, no
             min_size=1.5,
             fill=MUTED,
             anchor="end",
+            direction=direction,
             valign="middle",
             max_lines=1,
         ),
@@ -78,7 +81,9 @@ def sheet_page(art: Art, paper: Paper, columns: int, rows: int, caption: str, no
     return Page(paper.width, paper.height, slots, tuple(marks), captions if columns > 1 else ())
 
 
-def card_pages(arts: Iterable[Art], size: Size, brand_name: str, note: str | None = None) -> list[Page]:
+def card_pages(
+    arts: Iterable[Art], size: Size, brand_name: str, note: str | None = None, direction: str = "ltr"
+) -> list[Page]:
     """The pages of cards; `note` is the printing advice in a sheet's margin (Branding.print_note)."""
     if note is None:
         note = i18n.load(i18n.SOURCE_LANGUAGE).gettext(
@@ -93,7 +98,7 @@ def card_pages(arts: Iterable[Art], size: Size, brand_name: str, note: str | Non
         if art.target.staff:
             who = f"{art.target.staff.name}, {who}"
         caption = f"{brand_name} \u00b7 {who} \u00b7 {num(art.width)} \u00d7 {num(art.height)} mm"
-        pages.append(sheet_page(art, size.sheet, size.columns, size.rows, caption, note))
+        pages.append(sheet_page(art, size.sheet, size.columns, size.rows, caption, note, direction))
     return pages
 
 

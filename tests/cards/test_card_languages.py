@@ -141,3 +141,15 @@ def test_without_the_kiosk_option_no_kiosk_sign_is_printed(published_file):
     assert result.exit_code == 0, result.output
     assert "kiosk sign" not in result.output
     assert not list((published_file.parent / "build" / "cards").rglob("kiosk-*"))
+
+
+def test_a_right_to_left_sheet_keeps_its_margin_notes_on_the_paper(multilingual_file):
+    result = CliRunner().invoke(
+        cli, ["cards", "-s", str(multilingual_file), "--format", "html", "--lang", "ar"]
+    )
+    assert result.exit_code == 0, result.output
+    sheet = (multilingual_file.parent / "build" / "cards" / "cards-location-a4-sheet-ar.html").read_text()
+    assert '<html lang="ar" dir="rtl">' in sheet
+    assert '<svg class="marks" direction="ltr"' in sheet  # the page's rtl must not turn the captions
+    assert texts_of(sheet, "caption")[1] == "اطبع بنسبة 100% (الحجم الفعلي)، ثم قُصّ على طول العلامات"
+    assert re.search(r'<text class="caption"[^>]*text-anchor="start" direction="rtl"', sheet)
