@@ -146,26 +146,36 @@ def build_with_logo(root: Path, name: str, svg: str) -> str:
 
     folder = root / re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
     folder.mkdir()
-    (folder / "survey.toml").write_text(SURVEY_TOML, encoding="utf-8")
+    one_location = (
+        SURVEY_TOML.split("[[locations]]")[0] + '[[locations]]\nid = "quay"\nname = "Quay Street"\n'
+    )
+    (folder / "survey.toml").write_text(one_location, encoding="utf-8")  # a few pages: the build is quick
     (folder / "logo.svg").write_text(svg, encoding="utf-8")
     build_site(survey_model.load(folder / "survey.toml"), out=folder / "build")
     return f"/{folder.name}/build/harbour/quay/"
 
 
-def open_page(browser, url: str, seen: Visit):
-    """A page at `url` recording its dialogs and requests; outside requests fail at once (no network)."""
+@pytest.fixture(scope="module")
+def context(browser):
+    """One phone-sized context for every visit; outside requests fail at once (the test has no network)."""
     context = browser.new_context(viewport={"width": 390, "height": 844})
     context.route(OUTSIDE + "/**", lambda route: route.abort())
+    yield context
+    context.close()
+
+
+def open_page(context, url: str, seen: Visit):
+    """A page at `url` recording its dialogs and requests."""
     page = context.new_page()
     page.on("dialog", lambda dialog: (seen.dialogs.append(dialog.message), dialog.dismiss()))
     page.on("request", lambda request: seen.requests.append(request.url))
     page.goto(url)
-    return context, page
+    return page
 
 
-def visit(browser, url: str) -> Visit:
+def visit(context, url: str) -> Visit:
     seen = Visit()
-    context, page = open_page(browser, url, seen)
+    page = open_page(context, url, seen)
     page.evaluate(SETTLED)
     seen.text = page.inner_text("body")
     seen.generated = page.evaluate(GENERATED)
@@ -174,7 +184,7 @@ def visit(browser, url: str) -> Visit:
     page.locator(".logo").first.click(force=True)
     page.evaluate(SETTLED)
     seen.url_after_click = page.url
-    context.close()
+    page.close()
     return seen
 
 
@@ -189,18 +199,18 @@ def outside(seen: Visit, url: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def clean(browser, sites) -> Visit:
+def clean(context, sites) -> Visit:
     from conftest import LOGO_SVG
 
     root, base = sites
-    return visit(browser, base + build_with_logo(root, "clean", LOGO_SVG))
+    return visit(context, base + build_with_logo(root, "clean", LOGO_SVG))
 
 
 @pytest.mark.parametrize("name", HOSTILE)
-def test_a_hostile_logo_cannot_touch_the_page(browser, sites, clean: Visit, name: str):
+def test_a_hostile_logo_cannot_touch_the_page(context, sites, clean: Visit, name: str):
     root, base = sites
     url = base + build_with_logo(root, name, HOSTILE[name])
-    seen = visit(browser, url)
+    seen = visit(context, url)
     assert seen.dialogs == []
     assert outside(seen, url) == []
     assert seen.form_visible
@@ -224,7 +234,7 @@ def test_a_logo_the_page_cannot_hold_is_refused_naming_brand_logo(tmp_path: Path
     assert not (tmp_path / "build" / "harbour" / "quay").exists()
 
 
-def inline_visit(browser, root: Path, base: str, name: str, attacks: tuple[str, ...]) -> tuple[Visit, bool]:
+def inline_visit(context, root: Path, base: str, name: str, attacks: tuple[str, ...]) -> tuple[Visit, bool]:
     """The hostile markup put straight into a built page, as an inline <svg> was before; clicks it."""
     path = build_with_logo(root, name, HOSTILE["outside link"])
     page_file = root / path.strip("/") / "index.html"
@@ -232,25 +242,25 @@ def inline_visit(browser, root: Path, base: str, name: str, attacks: tuple[str, 
     html = page_file.read_text(encoding="utf-8")
     page_file.write_text(html.replace('<header class="brand">', '<header class="brand">' + markup, 1))
     seen = Visit()
-    context, page = open_page(browser, base + path, seen)
+    page = open_page(context, base + path, seen)
     page.evaluate(SETTLED)
     seen.generated = page.evaluate(GENERATED)
     form_visible = page.locator("form").is_visible()
     page.locator("header svg.x").first.click(force=True)
     page.evaluate(SETTLED)
-    context.close()
+    page.close()
     return seen, form_visible
 
 
-def test_the_same_attacks_inline_in_a_page_are_caught_so_the_checks_can_fail(browser, sites):
+def test_the_same_attacks_inline_in_a_page_are_caught_so_the_checks_can_fail(context, sites):
     root, base = sites
     seen, _ = inline_visit(
-        browser, root, base, "control links", ("set to javascript: on a link", "outside href and xlink:href")
+        context, root, base, "control links", ("set to javascript: on a link", "outside href and xlink:href")
     )
     assert seen.dialogs in (["1"], ["2"])
     assert [r for r in seen.requests if r.startswith(OUTSIDE)]
     seen, form_visible = inline_visit(
-        browser, root, base, "control style", ("style with a brace in a quoted selector",)
+        context, root, base, "control style", ("style with a brace in a quoted selector",)
     )
     assert not form_visible
     assert '"INJECTED"' in seen.generated
