@@ -48,6 +48,8 @@ from .collector import survey as survey_model
 
 BUDGET = 14_600  # bytes gzipped: what arrives in the first round trip of a new connection
 MANIFEST = ".wowcard-manifest.json"
+# Open files never through a link (Windows has no such flag; the lstat checks still hold), bytes as they are.
+NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
 PROGRESS_FROM = 500  # pages: smaller builds finish before a progress bar would be worth drawing
 MAX_BACK_LINKS = 8  # the error page links back to each location only while the list stays short
 WRITERS = 3  # threads compressing and writing pages while the next ones render
@@ -601,7 +603,7 @@ class _Writer:
         self._folder_ready(path.parent)
         if _regular_file(path) and _read(path) == data:
             return
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o666)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | NOFOLLOW, 0o666)
         with os.fdopen(descriptor, "wb") as file:
             file.write(data)
 
@@ -668,7 +670,7 @@ def _exists_as(path: Path, kind: Callable[[int], bool], otherwise: str) -> bool:
 
 def _read(path: Path) -> bytes | None:
     try:
-        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb") as file:
+        with os.fdopen(os.open(path, os.O_RDONLY | NOFOLLOW), "rb") as file:
             return file.read()
     except OSError:
         return None
