@@ -4,6 +4,8 @@
     <out>/<survey>/<location>/<lang>/index.html          the survey page, every language
     <out>/<survey>/<location>/s/<staff>/index.html       a staff member preselected (staff cards)
     <out>/<survey>/<location>/<lang>/s/<staff>/index.html
+    <out>/<survey>/<location>/kiosk/index.html           the counter tablet's page (docs/kiosk.md)
+    <out>/<survey>/<location>/<lang>/kiosk/index.html
     <out>/<survey>/thanks/index.html, thanks/<lang>/index.html
     <out>/<survey>/error/index.html, error/<lang>/index.html
     <out>/<survey>/survey.json                           the compiled public definition
@@ -46,6 +48,13 @@ BATCH = 32  # pages handed to a writer at once
 IN_FLIGHT = 8  # batches waiting for a writer, at most: bounds memory on a 30,000-page chain
 # Field names the collector can name in an error redirect (`error/<lang>/#<field>`), in page order; error.html
 # holds a message for each.
+# The versions of page.js a build renders (page.js is a template), each with only the code its pages run.
+SCRIPTS = {
+    "js": {"form": True, "kiosk": False, "thanks": False},  # a survey page
+    "kiosk_js": {"form": True, "kiosk": True, "thanks": False},
+    "thanks_js": {"form": False, "kiosk": False, "thanks": True},
+    "queue_js": {"form": False, "kiosk": False, "thanks": False},  # the error page: it sends the queue only
+}
 ERROR_FIELDS = (
     "location",
     "v",
@@ -264,12 +273,17 @@ class Site:
         env = render.environment(theme)
         try:
             css_text, css_file = render.source(env, "page.css")
+            kiosk_text, _ = render.source(env, "kiosk.css")
             js_text, js_file = render.source(env, "page.js")
+            script = env.from_string(js_text)
             # "</" inside an inline <style> or <script> would end it early: escaped, it means the same.
             assets = {
                 "css": rcssmin.cssmin(css_text).replace("</", "<\\/"),
-                "js": rjsmin.jsmin(js_text).replace("</", "<\\/"),
+                "kiosk_css": rcssmin.cssmin(kiosk_text).replace("</", "<\\/"),
             }
+            for name, kind in SCRIPTS.items():
+                text = render.render(script, {**_script_constants(), **kind})
+                assets[name] = rjsmin.jsmin(text).replace("</", "<\\/")
             sizes = {
                 f"page.css ({css_file})": gzipped_size(assets["css"].encode()),
                 f"page.js ({js_file})": gzipped_size(assets["js"].encode()),
@@ -306,7 +320,12 @@ class Site:
             "ngettext": texts.ngettext,
             "palette": palette,
             "css": Markup(assets["css"]),
-            "js": Markup(assets["js"]),
+            "kiosk_css": Markup(assets["kiosk_css"]),
+            "kiosk": False,
+            "page_script": "js",  # which of SCRIPTS the page carries
+            "review_url": survey.review_url,
+            "review_site": _host(survey.review_url),
+            "scripts": {name: Markup(assets[name]) for name in SCRIPTS},
             "logo": Markup(assets["logo"]),
             "brand": brand,
             "question": i18n.question(survey, texts),
@@ -364,8 +383,9 @@ class Site:
         versions = [("", survey.languages[0])] + [(lang, lang) for lang in survey.languages]
         for lang_dir, lang in versions:
             prefix = f"{lang_dir}/" if lang_dir else ""
-            yield Job(f"thanks/{prefix}index.html", "thanks", "thanks.html", lang, {})
-            yield Job(f"error/{prefix}index.html", "error", "error.html", lang, {})
+            thanks, error = {"page_script": "thanks_js"}, {"page_script": "queue_js"}
+            yield Job(f"thanks/{prefix}index.html", "thanks", "thanks.html", lang, thanks)
+            yield Job(f"error/{prefix}index.html", "error", "error.html", lang, error)
         staff_at: dict[str, list[survey_model.Staff]] = {}
         for person in survey.staff:  # one pass: Survey.staff_at per location is quadratic for a chain
             for location_id in person.locations:
@@ -385,6 +405,19 @@ class Site:
                 }
                 yield Job(
                     f"{base}index.html", "location" if not lang_dir else "language", "page.html", lang, page
+                )
+                yield Job(
+                    f"{base}kiosk/index.html",
+                    "kiosk",
+                    "page.html",
+                    lang,
+                    {
+                        **page,
+                        "kiosk": True,
+                        "page_script": "kiosk_js",
+                        "auto": False,
+                        "languages": self._language_links(location.id, "kiosk"),
+                    },
                 )
                 for person in staff:
                     yield Job(
@@ -452,6 +485,17 @@ def _load_texts(survey: survey_model.Survey, theme: Path | None) -> dict[str, i1
         except i18n.CatalogError as exc:
             raise BuildError(str(exc), f"languages[{i}]", survey.source) from None
     return texts
+
+
+def _script_constants() -> dict[str, Any]:
+    """What page.js is given at build time, so that the script and the collector share one definition."""
+    return {"sources": list(answers.SOURCES)}
+
+
+def _host(url: str | None) -> str:
+    """The site a link leads to, as the customer reads it (www. left out)."""
+    match = re.match(r"^https://(?:www\.)?([^/:]+)", url or "")
+    return match.group(1) if match else ""
 
 
 def _site_path(site_url: str | None) -> str:

@@ -55,7 +55,7 @@ def queue(page: Any) -> list[dict[str, Any]]:
 
 
 def pick(page: Any, name: str, value: str) -> None:
-    page.locator("label.opt", has=page.locator(f"input[name={name}][value='{value}']")).click()
+    page.locator("label", has=page.locator(f"input[name={name}][value='{value}']")).click()
 
 
 def posts_of(context: Any) -> list[Any]:

@@ -36,7 +36,7 @@ def assert_survey_error(result, survey_file: Path, field: str, *words: str) -> N
 def test_the_example_survey_builds(survey_file: Path):
     result = build(survey_file)
     assert result.exit_code == 0, result.output
-    assert "wrote 20 pages and survey.json" in result.output
+    assert "wrote 24 pages and survey.json" in result.output
 
 
 @pytest.mark.parametrize(
