@@ -274,3 +274,69 @@ def test_after_a_rejection_the_form_is_ready_for_a_corrected_answer(loopback, ph
     page.wait_for_url("**/harbour/thanks/en/")
     first, second = loopback.json_posts()
     assert first["id"] != second["id"] and second["what"] == "Shorter now"
+
+
+def test_too_many_requests_waits_at_least_retry_after_before_sending_again(loopback, phone):
+    page = phone
+    page.clock.install()
+    loopback.replies.append((429, {"error": "slow down"}, {"Retry-After": "30"}))
+    page.goto(loopback.url("/harbour/quay/"))
+    page.get_by_role("radio", name="Yes").check()
+    page.get_by_role("button", name="Send").click()
+    page.get_by_role("status").get_by_text(LATER).wait_for()
+    page.clock.run_for(25_000)
+    page.evaluate("window.dispatchEvent(new Event('online'))")  # not even a network change sends it sooner
+    page.reload()  # nor a new page load: the wait is kept with the queued answer
+    page.clock.run_for(1_000)
+    assert len(loopback.posts) == 1 and len(queue(page)) == 1
+    page.clock.run_for(40_000)
+    wait_for(lambda: len(loopback.stored) == 1)
+    wait_for(lambda: queue(page) == [])
+    assert len(loopback.posts) == 2
+
+
+def test_a_version_not_published_yet_keeps_the_answer_and_says_so_truthfully(loopback, phone):
+    page = phone
+    loopback.replies.append(
+        (409, {"error": "version not published yet", "field": "v", "code": "version_not_published"}, {})
+    )
+    page.goto(loopback.url("/harbour/quay/"))
+    page.get_by_role("radio", name="Yes").check()
+    page.get_by_role("button", name="Send").click()
+    status = page.get_by_role("status")
+    status.get_by_text(LATER).wait_for()
+    assert "no connection" not in status.inner_text()
+    assert status.get_by_role("heading").inner_text() == "Your answer is safe"
+    assert len(queue(page)) == 1
+
+    page.evaluate("window.dispatchEvent(new Event('online'))")  # published meanwhile: the next try stores it
+    page.wait_for_url("**/harbour/thanks/en/")
+    assert len(loopback.posts) == 2 and len(loopback.stored) == 1 and queue(page) == []
+
+
+def test_without_local_storage_a_later_answer_asks_to_keep_the_page_open(loopback, browser):
+    import chromium
+
+    context = chromium.phone_context(browser)
+    context.add_init_script("Object.defineProperty(window, 'localStorage', {get() { return null; }})")
+    try:
+        page = context.new_page()
+        loopback.replies.append((409, {"error": "version not published yet", "field": "v"}, {}))
+        page.goto(loopback.url("/harbour/quay/"))
+        page.get_by_role("button", name="Send").click()
+        status = page.get_by_role("status")
+        status.get_by_text("will be sent shortly: keep this page open").wait_for()
+        assert status.get_by_role("heading").inner_text() == "Not sent yet"
+    finally:
+        context.close()
+
+
+def test_an_unknown_field_in_a_rejection_shows_the_general_error(loopback, phone):
+    page = phone
+    loopback.replies.append((400, {"error": "src must be one of …", "field": "src"}, {}))
+    page.goto(loopback.url("/harbour/quay/"))
+    page.get_by_role("button", name="Send").click()
+    page.wait_for_url("**/harbour/error/en/#src")
+    visible = [p.inner_text() for p in page.locator("main p").all() if p.is_visible()]
+    assert visible[0] == "Something in your answer could not be read. Please reload the page and send it again."
+    assert queue(page) == []
