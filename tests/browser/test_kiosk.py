@@ -1,5 +1,5 @@
-"""Kiosk mode in real Chromium on a counter tablet: after each answer a brief thank-you and, within 10 s, a blank
-form; nothing of the previous customer left in the form or on the device once the answer is delivered;
+"""Kiosk mode in real Chromium on a counter tablet: after each answer a brief thank-you and, within 10 s, a
+blank form; nothing of the previous customer left in the form or on the device once the answer is delivered;
 answers tagged src=kiosk; queued while offline; targets sized for arm's length."""
 
 from __future__ import annotations
@@ -124,7 +124,8 @@ def test_the_kiosk_returns_to_its_own_language_and_remembers_no_choice(loopback,
 def test_kiosk_targets_are_sized_for_arms_length(loopback, tablet):
     page = tablet
     page.goto(loopback.url("/harbour/quay/kiosk/"))
-    heights = page.evaluate("""() => [...document.querySelectorAll('label:not([for]), button, textarea, input[type=text]')]
+    heights = page.evaluate("""() => [
+        ...document.querySelectorAll('label:not([for]), button, textarea, input[type=text]')]
         .filter(e => !e.closest('.hp')).map(e => e.getBoundingClientRect().height)""")
     assert min(heights) >= 64  # a phone page's 48px, grown by the kiosk's larger root size
     assert page.evaluate("document.documentElement.scrollWidth") <= TABLET["width"]

@@ -1,5 +1,5 @@
-"""The survey page follows the first answer with CSS alone, so it does the same with JavaScript on and off: "No"
-hides who and what and asks what could have been better; Send stays on screen (a sticky bar); Yes, a name and
+"""The survey page follows the first answer with CSS alone, so it does the same with JavaScript on and off:
+"No" hides who and what and asks what could have been better; Send stays on screen (a sticky bar); Yes, a name and
 Send fit one phone screen (390x844). The form posts the same frozen fields either way."""
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ def test_no_hides_who_and_what_and_asks_what_could_be_better(loopback, page):
 
     page.get_by_role("radio", name="Yes").check()  # changing their mind brings who and what back
     assert page.get_by_role("group", name="Who was it?").is_visible()
-    assert page.get_by_role("textbox", name="Anything else you would like to tell us?", exact=True).is_visible()
+    anything_else = page.get_by_role("textbox", name="Anything else you would like to tell us?", exact=True)
+    assert anything_else.is_visible()
 
 
 def test_a_no_posts_the_frozen_fields_with_the_comment(loopback, page):
