@@ -1,6 +1,6 @@
 """The survey page follows the first answer with CSS alone, so it does the same with JavaScript on and off:
-"No" hides who and what and asks what could have been better; Send stays on screen (a sticky bar); Yes, a name and
-Send fit one phone screen (390x844). The form posts the same frozen fields either way."""
+"No" hides who and what and asks what could have been better; Send stays on screen (a sticky bar); Yes, a name
+and Send fit one phone screen (390x844). The form posts the same frozen fields either way."""
 
 from __future__ import annotations
 
