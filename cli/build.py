@@ -46,15 +46,16 @@ MAX_BACK_LINKS = 8  # the error page links back to each location only while the 
 WRITERS = 3  # threads compressing and writing pages while the next ones render
 BATCH = 32  # pages handed to a writer at once
 IN_FLIGHT = 8  # batches waiting for a writer, at most: bounds memory on a 30,000-page chain
+# The kinds of page, and what page.css and page.js (Jinja templates) are rendered with for each: a page
+# carries only the style and the code it uses.
+PAGE_KINDS = {
+    "survey": {"form": True, "kiosk": False, "thanks": False},
+    "kiosk": {"form": True, "kiosk": True, "thanks": False},
+    "thanks": {"form": False, "kiosk": False, "thanks": True},
+    "error": {"form": False, "kiosk": False, "thanks": False},  # its script sends the queue, nothing more
+}
 # Field names the collector can name in an error redirect (`error/<lang>/#<field>`), in page order; error.html
 # holds a message for each.
-# The versions of page.js a build renders (page.js is a template), each with only the code its pages run.
-SCRIPTS = {
-    "js": {"form": True, "kiosk": False, "thanks": False},  # a survey page
-    "kiosk_js": {"form": True, "kiosk": True, "thanks": False},
-    "thanks_js": {"form": False, "kiosk": False, "thanks": True},
-    "queue_js": {"form": False, "kiosk": False, "thanks": False},  # the error page: it sends the queue only
-}
 ERROR_FIELDS = (
     "location",
     "v",
@@ -237,7 +238,7 @@ class Site:
         survey: survey_model.Survey,
         action: str,
         env: Any,
-        assets: dict[str, str],
+        assets: dict[str, Any],
         asset_sizes: dict[str, int],
         palette: contrast.Palette,
         texts: dict[str, i18n.Texts],
@@ -272,21 +273,17 @@ class Site:
         action = collector_action(survey.id, collector_url)
         env = render.environment(theme)
         try:
-            css_text, css_file = render.source(env, "page.css")
-            kiosk_text, _ = render.source(env, "kiosk.css")
-            js_text, js_file = render.source(env, "page.js")
-            script = env.from_string(js_text)
-            # "</" inside an inline <style> or <script> would end it early: escaped, it means the same.
-            assets = {
-                "css": rcssmin.cssmin(css_text).replace("</", "<\\/"),
-                "kiosk_css": rcssmin.cssmin(kiosk_text).replace("</", "<\\/"),
-            }
-            for name, kind in SCRIPTS.items():
-                text = render.render(script, {**_script_constants(), **kind})
-                assets[name] = rjsmin.jsmin(text).replace("</", "<\\/")
+            style, script = render.template(env, "page.css"), render.template(env, "page.js")
+            assets: dict[str, Any] = {"styles": {}, "scripts": {}}
+            for kind, flags in PAGE_KINDS.items():
+                # "</" inside an inline <style> or <script> would end it early: escaped, it means the same.
+                css = rcssmin.cssmin(render.render(style, flags))
+                js = rjsmin.jsmin(render.render(script, {**_script_constants(), **flags}))
+                assets["styles"][kind] = css.replace("</", "<\\/")
+                assets["scripts"][kind] = js.replace("</", "<\\/")
             sizes = {
-                f"page.css ({css_file})": gzipped_size(assets["css"].encode()),
-                f"page.js ({js_file})": gzipped_size(assets["js"].encode()),
+                f"page.css ({style.filename})": gzipped_size(assets["styles"]["survey"].encode()),
+                f"page.js ({script.filename})": gzipped_size(assets["scripts"]["survey"].encode()),
             }
             assets["logo"] = ""
             if survey.brand.logo is not None:
@@ -299,7 +296,7 @@ class Site:
             raise BuildError(str(exc)) from None
 
     def _language_context(
-        self, lang: str, assets: dict[str, str], palette: contrast.Palette
+        self, lang: str, assets: dict[str, Any], palette: contrast.Palette
     ) -> dict[str, Any]:
         survey = self.survey
         texts = self.texts[lang]
@@ -319,13 +316,12 @@ class Site:
             "gettext": texts.gettext,
             "ngettext": texts.ngettext,
             "palette": palette,
-            "css": Markup(assets["css"]),
-            "kiosk_css": Markup(assets["kiosk_css"]),
+            "styles": {kind: Markup(css) for kind, css in assets["styles"].items()},
+            "scripts": {kind: Markup(js) for kind, js in assets["scripts"].items()},
+            "page_kind": "survey",  # which of PAGE_KINDS' style and script the page carries
             "kiosk": False,
-            "page_script": "js",  # which of SCRIPTS the page carries
             "review_url": survey.review_url,
             "review_site": _host(survey.review_url),
-            "scripts": {name: Markup(assets[name]) for name in SCRIPTS},
             "logo": Markup(assets["logo"]),
             "brand": brand,
             "question": i18n.question(survey, texts),
@@ -383,7 +379,7 @@ class Site:
         versions = [("", survey.languages[0])] + [(lang, lang) for lang in survey.languages]
         for lang_dir, lang in versions:
             prefix = f"{lang_dir}/" if lang_dir else ""
-            thanks, error = {"page_script": "thanks_js"}, {"page_script": "queue_js"}
+            thanks, error = {"page_kind": "thanks"}, {"page_kind": "error"}
             yield Job(f"thanks/{prefix}index.html", "thanks", "thanks.html", lang, thanks)
             yield Job(f"error/{prefix}index.html", "error", "error.html", lang, error)
         staff_at: dict[str, list[survey_model.Staff]] = {}
@@ -414,7 +410,7 @@ class Site:
                     {
                         **page,
                         "kiosk": True,
-                        "page_script": "kiosk_js",
+                        "page_kind": "kiosk",
                         "auto": False,
                         "languages": self._language_links(location.id, "kiosk"),
                     },

@@ -74,18 +74,12 @@
   }
 
 {% if form %}
+  // 128 random bits as 32 hex digits: an answer's id, a device token. crypto.getRandomValues works on plain
+  // HTTP too (crypto.randomUUID only in secure contexts).
   function random(n) {
     var bytes = crypto.getRandomValues(new Uint8Array(n)), out = "";
     for (var i = 0; i < n; i++) out += (bytes[i] + 256).toString(16).slice(1);
     return out;
-  }
-
-  // crypto.randomUUID exists only in secure contexts (HTTPS, localhost); plain HTTP pages build their own.
-  function uuid() {
-    if (crypto.randomUUID) return crypto.randomUUID();
-    var h = random(16);  // version 4, variant 10xx
-    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-4" + h.slice(13, 16) + "-" + "89ab"[h.charCodeAt(16) & 3] +
-      h.slice(17, 20) + "-" + h.slice(20);
   }
 
   // One random token per phone (none without storage: the collector then tells devices apart itself). A
@@ -105,7 +99,7 @@
 
   // The answer (a) as the collector takes it: empty fields left out, as the form would post them otherwise.
   function collect() {
-    var a = { id: uuid(), website: "" }, src = new URLSearchParams(location.search).get("src"), token = device();
+    var a = { id: random(16), website: "" }, src = new URLSearchParams(location.search).get("src"), token = device();
     new FormData(form).forEach(function (value, name) {
       if (name === "promises") (a.promises = a.promises || []).push(value);
       else if (name === "website" || value.trim()) a[name] = value;
@@ -134,10 +128,8 @@
 {% elif form %}
     if (!current || current.id !== id) return;
     if (stored) {
-      var note = storage("sessionStorage");
-      if (note && (current.name || current.callback && !dropped)) {
-        note.setItem(THANKS, JSON.stringify({ name: current.name, callback: current.callback && !dropped }));
-      }
+      var note = storage("sessionStorage"), callback = current.callback && !dropped;
+      if (note && (current.name || callback)) note.setItem(THANKS, JSON.stringify({ name: current.name, callback: callback }));
       // replace: Back must not offer the same answer again
       location.replace(form.dataset.thanks + (dropped ? "#contact-dropped" : ""));
     } else {
@@ -166,18 +158,13 @@
     if (sending[id]) return;
     sending[id] = true;
     update(id, function (queue, i) { queue[i].lease = Date.now() + LEASE_MS; });
-    fetch(item.url, {
-      method: "POST",
-      headers: { "Content-Type": "text/plain;charset=UTF-8" },
-      body: JSON.stringify(item.answer),
-      credentials: "omit",
-      keepalive: true
-    }).then(function (reply) {
+    // A string body goes as text/plain;charset=UTF-8: a simple request. No cookies go cross-origin.
+    fetch(item.url, { method: "POST", body: JSON.stringify(item.answer), keepalive: true }).then(function (reply) {
       var code = reply.status;
       if (code === 200 || code === 201) {
         return json(reply).then(function (body) {
           // A captive portal also answers 200: only the collector's own answer takes it off the queue.
-          if (body.status !== "stored" && body.status !== "duplicate") throw new Error("not the collector");
+          if (body.status !== "stored" && body.status !== "duplicate") throw {};
           delay = 0;
           finish(id, true, "", body.contact_dropped);
         });
@@ -212,15 +199,11 @@
   }
 
 {% if form %}
+  // Show a title and a text of #status's (their keys in its data- attributes) in place of the form.
   function tell(title, text) {
-    var heading = document.createElement("h1"), line = document.createElement("p");
-    heading.textContent = status.dataset[title];
-    status.textContent = "";
-    status.appendChild(heading);
-    if (text) {
-      line.textContent = status.dataset[text];
-      status.appendChild(line);
-    }
+    status.innerHTML = "<h1></h1><p></p>";
+    status.firstChild.textContent = status.dataset[title];
+    status.lastChild.textContent = text ? status.dataset[text] : "";
     form.hidden = true;
     status.focus();
   }
