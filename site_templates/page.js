@@ -26,6 +26,7 @@
     DEVICE = "wowcard.device",
     LANGUAGE = "wowcard.lang",  // the language the customer picked in a switcher
     form = document.querySelector("form[data-thanks]"),
+    button = form.querySelector("button"),
     status = document.getElementById("status");
 {% endif %}
 {% if kiosk %}
@@ -122,7 +123,7 @@
 
   // The answer left the queue: stored, or rejected for good (`field` names what the collector refused).
   function finish(id, stored, field, dropped) {
-    update(id, function (queue, i) { queue.splice(i, 1); });
+    update(id, function (q, i) { q.splice(i, 1); });
 {% if kiosk %}
     if (current && current.id === id) pause(stored ? "done" : "failed", stored ? "" : "request");
 {% elif form %}
@@ -141,7 +142,6 @@
 {% if form %}
 
   function ready() {
-    var button = form.querySelector("button");
     current = null;
     button.disabled = false;
     button.textContent = button.dataset.send;
@@ -157,7 +157,7 @@
     var id = item.answer.id;
     if (sending[id]) return;
     sending[id] = true;
-    update(id, function (queue, i) { queue[i].lease = Date.now() + LEASE_MS; });
+    update(id, function (q, i) { q[i].lease = Date.now() + LEASE_MS; });
     // A string body goes as text/plain;charset=UTF-8: a simple request. No cookies go cross-origin.
     fetch(item.url, { method: "POST", body: JSON.stringify(item.answer), keepalive: true }).then(function (reply) {
       var code = reply.status;
@@ -169,15 +169,15 @@
           finish(id, true, "", body.contact_dropped);
         });
       }
-      if (code === 400 || code === 413 || code === 415) {
+      if ([400, 413, 415].indexOf(code) >= 0) {
         return json(reply).then(function (body) { finish(id, false, body.field); });
       }
       // The collector answered and will take it later (409 version not published yet, 429, 503 …).
       throw { later: true, retry: Number(reply.headers.get("Retry-After")) || 0 };
     }).catch(function (failure) {
       var retry = failure.retry;
-      update(id, function (queue, i) {
-        if (retry) queue[i].lease = Date.now() + retry * 1000; else delete queue[i].lease;
+      update(id, function (q, i) {
+        if (retry) q[i].lease = Date.now() + retry * 1000; else delete q[i].lease;
       });
 {% if form %}
       if (current && current.id === id) waiting(failure.later);
@@ -325,7 +325,6 @@
       name: picked ? picked.parentNode.textContent.trim() : "",
       callback: !!(answer.contact && answer.consent)
     };
-    var button = form.querySelector("button");
     button.disabled = true;
     button.textContent = button.dataset.sending;
     var item = { url: form.action, answer: answer };
