@@ -14,7 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from wowcard import build as site_build
+from wowcard import render
 from wowcard.__main__ import cli
+from wowcard.collector import answers
 from wowcard.collector import survey as survey_model
 
 STAFF = {"quay": ("maya", "tom", "priya"), "mill": ("priya", "sam", "li")}
@@ -462,3 +464,31 @@ def test_a_location_without_staff_gets_no_who_question_and_no_staff_pages(survey
         e.get("name") for e in form_of((site / "kiosk" / "index.html").read_bytes()).iter() if e.get("name")
     }
     assert "staff" not in names and "wow" in names and "what" in names
+
+
+def test_a_review_link_is_on_every_thank_you_page_and_nowhere_else(survey_file: Path):
+    review = "https://www.tripadvisor.com/UserReview-harbour"
+    edit(survey_file, "retention_days = 365", f'retention_days = 365\nreview_url = "{review}"')
+    assert build(survey_file).exit_code == 0
+    site = survey_file.parent / "build" / "harbour"
+    for path, data in pages(site).items():
+        links = [a.get("href") for a in dom(data).iter("a") if a.get("href", "").startswith("https:")]
+        assert links == ([review] if path.startswith("thanks/") else []), path
+    thanks = (site / "thanks" / "index.html").read_text()
+    assert "Leave us a public review on tripadvisor.com" in thanks
+
+
+def test_kiosk_pages_tag_their_answers_and_keep_no_autocomplete_history(site: Path):
+    form = form_of((site / "quay" / "kiosk" / "index.html").read_bytes())
+    assert form.get("autocomplete") == "off" and form.get("data-kiosk") is not None
+    hidden = {i.get("name"): i.get("value") for i in form.iter("input") if i.get("type") == "hidden"}
+    assert hidden["src"] == "kiosk" and hidden["location"] == "quay"
+    phone = form_of((site / "quay" / "index.html").read_bytes())
+    assert phone.get("autocomplete") is None and "src" not in {i.get("name") for i in phone.iter("input")}
+    assert "kiosk" in answers.SOURCES  # the collector accepts what the kiosk sends
+
+
+def test_the_script_gets_the_collectors_sources_at_build_time(site: Path):
+    script = "".join(e.text or "" for e in dom((site / "quay" / "index.html").read_bytes()).iter("script"))
+    assert json.dumps(list(answers.SOURCES), separators=(",", ":")) in script  # minified
+    assert '"card"' not in (render.packaged_folder() / "page.js").read_text()  # one source: the collector
