@@ -4,7 +4,6 @@ answers tagged src=kiosk; queued while offline; targets sized for arm's length."
 
 from __future__ import annotations
 
-import chromium
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -132,14 +131,10 @@ def test_kiosk_targets_are_sized_for_arms_length(loopback, tablet):
     assert page.locator("form").get_attribute("autocomplete") == "off"
 
 
-def test_without_javascript_the_kiosk_form_still_tags_its_answers(loopback, browser):
-    context = chromium.phone_context(browser, javascript=False)
-    try:
-        page = context.new_page()
-        page.goto(loopback.url("/harbour/mill/kiosk/"))
-        page.get_by_role("radio", name="Yes").check()
-        page.get_by_role("button", name="Send").click()
-        page.wait_for_url("**/harbour/thanks/en/")
-        assert loopback.posts[0].fields["src"] == "kiosk"
-    finally:
-        context.close()
+def test_without_javascript_the_kiosk_form_still_tags_its_answers(loopback, phone_without_js):
+    page = phone_without_js
+    page.goto(loopback.url("/harbour/mill/kiosk/"))
+    page.get_by_role("radio", name="Yes").check()
+    page.get_by_role("button", name="Send").click()
+    page.wait_for_url("**/harbour/thanks/en/")
+    assert loopback.posts[0].fields["src"] == "kiosk"

@@ -25,15 +25,19 @@ def visible_text(page) -> list[str]:
     return [p.inner_text() for p in page.locator("main p").all() if p.is_visible()]
 
 
-def test_the_person_named_is_thanked_and_the_call_back_is_confirmed(loopback, phone):
-    page = phone
-    page.goto(loopback.url("/harbour/quay/"))
+def thank_someone_and_ask_for_a_call_back(page, name: str) -> None:
     page.get_by_role("radio", name="Yes").check()
-    page.get_by_role("radio", name="Priya").check()
+    page.get_by_role("radio", name=name).check()
     page.get_by_label("Your email or phone number").fill("+44 7700 900123")
     page.get_by_role("checkbox", name="Yes, you may contact me").check()
     page.get_by_role("button", name="Send").click()
     page.wait_for_url("**/harbour/thanks/en/")
+
+
+def test_the_person_named_is_thanked_and_the_call_back_is_confirmed(loopback, phone):
+    page = phone
+    page.goto(loopback.url("/harbour/quay/"))
+    thank_someone_and_ask_for_a_call_back(page, "Priya")
     assert visible_text(page) == [
         "We will pass your thanks on to Priya.",
         "You asked us to get back to you: we will.",
@@ -80,12 +84,7 @@ def test_the_review_link_is_the_same_whatever_the_answer(loopback, phone, wow):
 def test_without_javascript_the_thank_you_page_stays_generic(loopback, phone_without_js):
     page = phone_without_js
     page.goto(loopback.url("/harbour/quay/"))
-    page.get_by_role("radio", name="Yes").check()
-    page.get_by_role("radio", name="Maya").check()
-    page.get_by_label("Your email or phone number").fill("+44 7700 900123")
-    page.get_by_role("checkbox", name="Yes, you may contact me").check()
-    page.get_by_role("button", name="Send").click()
-    page.wait_for_url("**/harbour/thanks/en/")
+    thank_someone_and_ask_for_a_call_back(page, "Maya")
     assert page.get_by_role("heading", level=1).inner_text() == "Thank you! Every answer is read by the team."
     assert visible_text(page) == ["Leave us a public review on g.page"]
     assert "{name}" not in page.locator("main").inner_text()
