@@ -26,7 +26,7 @@
     DEVICE = "wowcard.device",
     LANGUAGE = "wowcard.lang",  // the language the customer picked in a switcher
     form = document.querySelector("form[data-thanks]"),
-    button = form.querySelector("button"),
+    button = form && form.querySelector("button"),  // a page of this kind without the form only sends the queue
     status = document.getElementById("status");
 {% endif %}
 {% if kiosk %}
@@ -307,33 +307,37 @@
 {% endif %}
 {% if form %}
   if (followLanguage()) return;  // the page in the customer's language sends the queue instead
-{% if kiosk %}
-  var session = storage("sessionStorage");
-  if (session && !session.getItem(HOME)) session.setItem(HOME, location.pathname);
-  form.addEventListener("input", function () {
-    clearTimeout(idle);
-    idle = setTimeout(function () { form.reset(); scrollTo(0, 0); }, IDLE_MS);
-  });
-{% endif %}
-  form.addEventListener("submit", function (event) {
-    event.preventDefault();
-    if (current) return;
-    var answer = collect();
-    var picked = answer.wow === "yes" && answer.staff !== "_" && form.querySelector("[name=staff]:checked");
-    current = {
-      id: answer.id,
-      name: picked ? picked.parentNode.textContent.trim() : "",
-      callback: !!(answer.contact && answer.consent)
-    };
-    button.disabled = true;
-    button.textContent = button.dataset.sending;
-    var item = { url: form.action, answer: answer };
-    var queue = load();
-    queue.push(item);
-    save(queue);
-    send(item);
-  });
 {% endif %}
   window.addEventListener("online", function () { delay = 0; flush(); });
   flush();
+{% if form %}
+  if (form) {
+{% if kiosk %}
+    var session = storage("sessionStorage");
+    if (session && !session.getItem(HOME)) session.setItem(HOME, location.pathname);
+    form.addEventListener("input", function () {
+      clearTimeout(idle);
+      idle = setTimeout(function () { form.reset(); scrollTo(0, 0); }, IDLE_MS);
+    });
+{% endif %}
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (current) return;
+      var answer = collect();
+      var picked = answer.wow === "yes" && answer.staff !== "_" && form.querySelector("[name=staff]:checked");
+      current = {
+        id: answer.id,
+        name: picked ? picked.parentNode.textContent.trim() : "",
+        callback: !!(answer.contact && answer.consent)
+      };
+      button.disabled = true;
+      button.textContent = button.dataset.sending;
+      var item = { url: form.action, answer: answer };
+      var queue = load();
+      queue.push(item);
+      save(queue);
+      send(item);
+    });
+  }
+{% endif %}
 })();

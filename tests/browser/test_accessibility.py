@@ -15,10 +15,11 @@ pytestmark = pytest.mark.browser
     [
         "/harbour/quay/",
         "/harbour/mill/en/s/sam/",
+        "/harbour/quay/kiosk/",
         "/harbour/thanks/en/#contact-dropped",
         "/harbour/error/en/#comment",
     ],
-    ids=["survey page", "staff page", "thank-you page", "error page"],
+    ids=["survey page", "staff page", "kiosk page", "thank-you page", "error page"],
 )
 def test_axe_finds_no_violation(loopback, phone, path):
     phone.goto(loopback.url(path))

@@ -340,3 +340,17 @@ def test_an_unknown_field_in_a_rejection_shows_the_general_error(loopback, phone
     visible = [p.inner_text() for p in page.locator("main p").all() if p.is_visible()]
     assert visible[0].startswith("Something in your answer could not be read.")
     assert queue(page) == []
+
+
+@pytest.mark.parametrize(
+    "path", ["/harbour/quay/", "/harbour/quay/kiosk/", "/harbour/thanks/", "/harbour/error/en/#what"]
+)
+def test_no_page_logs_an_error_or_asks_for_a_missing_file(loopback, phone, path):
+    page = phone
+    problems = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("response", lambda r: problems.append(r.url) if r.status >= 400 else None)
+    page.goto(loopback.url(path))
+    page.wait_for_load_state("networkidle")
+    assert problems == []  # no /favicon.ico 404, no script error
