@@ -5,14 +5,18 @@ Key layout (`<sid>` survey, `<rid>` response id, `<k>` tally shard = hash of the
 
 | item            | pk                 | sk                 | also                                           |
 |-----------------|--------------------|--------------------|------------------------------------------------|
-| definition      | `SURVEY#<sid>`     | `DEF#<version>`    | `body`: compiled JSON; every version is kept   |
+| definition      | `SURVEY#<sid>`     | `DEF#<version>`    | `body`: compiled JSON; every version is kept;  |
+|                 |                    |                    | `published_at` (UTC) orders them               |
 | latest pointer  | `SURVEY#<sid>`     | `LATEST`           | `version`, `body`, `max_shards` (max K so far) |
 | response        | `RESP#<sid>#<rid>` | `RESP`             | counted fields; GSIs by_day, followups         |
 | personal fields | `RESP#<sid>#<rid>` | `PERSONAL`         | what, comment, contact, note; TTL `expires_at` |
 |                 |                    |                    | GSIs by_day, stories, retention                |
 | tally           | `TALLY#<sid>#<k>`  | `<day>#<location>` | one number per tally field, updated with ADD   |
 | alert (outbox)  | `OUTBOX#<sid>#<k>` | `<rid>`            | state, due, since, attempts, lease; deleted    |
-|                 |                    |                    | once sent                                      |
+|                 |                    |                    | once sent; held ones (a burst's summary) have  |
+|                 |                    |                    | TTL `expires_at` a week on                     |
+| digest (outbox) | `OUTBOX#<sid>#0`   | `digest:<week>`    | as an alert; the week's digest to send         |
+| digest claim    | `SURVEY#<sid>`     | `DIGEST#<week>`    | `claimed_at`: put once per ISO week            |
 | recognitions    | `FAIR#<sid>#<dev>` | `<day>#<staff>`    | `n`: count of the day's device key; TTL        |
 | fairness salt   | `SURVEY#<sid>`     | `SALT`             | `salt`: random bytes, made once                |
 
@@ -67,13 +71,17 @@ from . import fairness, tally
 from .retry import Retry, describe
 from .store import (
     ALERT_FAILED,
+    ALERT_HELD,
     ALERT_PENDING,
+    DIGEST_PREFIX,
+    HELD_KEEP_SECONDS,
     PERSONAL_FIELDS,
     RESPONSE_FIELDS,
     Alert,
     Record,
     StoreError,
     TallyRow,
+    iso_time,
 )
 
 T = TypeVar("T")
@@ -345,7 +353,11 @@ class DynamoStore:
             {
                 "Put": {
                     "TableName": self.table,
-                    "Item": {**_key(pk, f"DEF#{version}"), "body": {"S": body}},
+                    "Item": {
+                        **_key(pk, f"DEF#{version}"),
+                        "body": {"S": body},
+                        "published_at": {"S": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")},
+                    },
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             },
@@ -387,6 +399,27 @@ class DynamoStore:
                 return None
             cached = self._definitions.setdefault((survey, version), json.loads(item["body"]["S"]))
         return json.loads(json.dumps(cached))  # callers may change their copy; versions never change
+
+    def definitions(self, survey: str) -> list[dict[str, Any]]:
+        items = list(
+            self._query(
+                "read the survey definitions",
+                KeyConditionExpression="pk = :pk AND begins_with(sk, :def)",
+                ExpressionAttributeValues={":pk": {"S": f"SURVEY#{survey}"}, ":def": {"S": "DEF#"}},
+                ConsistentRead=True,
+            )
+        )
+        latest = self._latest(survey)
+        current = latest["version"]["S"] if latest else None
+        # Versions published before `published_at` was kept sort first, by version: deterministic either way.
+        items.sort(
+            key=lambda i: (
+                i["sk"]["S"] == f"DEF#{current}",
+                i.get("published_at", {}).get("S", ""),
+                i["sk"]["S"],
+            )
+        )
+        return [json.loads(i["body"]["S"]) for i in items]
 
     def _latest(self, survey: str) -> dict[str, Any] | None:
         return self._get_item("read a survey definition", f"SURVEY#{survey}", LATEST_SK)
@@ -895,6 +928,22 @@ class DynamoStore:
             raise
         return True
 
+    def alert_held(self, alert: Alert, now: float) -> bool:
+        return self._settle(
+            "hold an alert",
+            "update_item",
+            alert,
+            UpdateExpression="SET #state = :held, due = :now, #ttl = :expires REMOVE lease, lease_until",
+            ConditionExpression="lease = :lease",
+            ExpressionAttributeNames={"#state": "state", "#ttl": TTL_ATTRIBUTE},
+            ExpressionAttributeValues={
+                ":lease": {"S": alert.lease or ""},
+                ":held": {"S": ALERT_HELD},
+                ":now": {"N": _number(now)},
+                ":expires": {"N": str(int(now + HELD_KEEP_SECONDS))},
+            },
+        )
+
     def alerts(self, survey: str) -> list[Alert]:
         found = [
             _alert(survey, item)
@@ -905,6 +954,7 @@ class DynamoStore:
                 ExpressionAttributeValues={":pk": {"S": _outbox_pk(survey, shard)}},
                 ConsistentRead=True,
             )
+            if not self._expired(item)  # a held alert past its week (TTL deletes lazily)
         ]
         return sorted(found, key=lambda alert: (alert.received_at, alert.response_id))
 
@@ -930,6 +980,32 @@ class DynamoStore:
             ):
                 queued += 1
         return queued
+
+    # --- the weekly digest ---------------------------------------------------------------------------
+
+    def claim_digest(self, survey: str, week: str, now: float, queue: bool = True) -> bool:
+        writes: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": {**_key(f"SURVEY#{survey}", f"DIGEST#{week}"), "claimed_at": {"N": _number(now)}},
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+        ]
+        if queue:
+            item = {
+                **_key(_outbox_pk(survey, 0), DIGEST_PREFIX + week),
+                "shard": {"N": "0"},
+                "reasons": {"L": [{"S": "digest"}]},
+                "received_at": {"S": iso_time(now)},
+                "state": {"S": ALERT_PENDING},
+                "due": {"N": _number(now)},
+                "since": {"N": _number(now)},
+                "attempts": {"N": "0"},
+            }
+            writes.append({"Put": {"TableName": self.table, "Item": item}})
+        return self._transact("claim the weekly digest", writes) is None
 
     # --- fair recognition ----------------------------------------------------------------------------
 

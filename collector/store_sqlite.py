@@ -11,6 +11,7 @@ Tables:
 | outbox      | (survey, id)                          | a pending (or failed) alert per qualifying answer; |
 |             |                                       | no other index: it holds only alerts not yet sent |
 | recognitions| (survey, day, device, staff)          | fair recognition: count per day's device key      |
+| digests     | (survey, week)                        | the weekly digest claimed once per ISO week       |
 | secrets     | survey                                | the random salt of device keys and form answer ids|
 
 A put is one `BEGIN IMMEDIATE` transaction: look for the id and its aliases, count the recognition against
@@ -37,13 +38,17 @@ from . import fairness, tally
 from .retry import Retry, describe
 from .store import (
     ALERT_FAILED,
+    ALERT_HELD,
     ALERT_PENDING,
+    DIGEST_PREFIX,
+    HELD_KEEP_SECONDS,
     PERSONAL_FIELDS,
     RESPONSE_FIELDS,
     Alert,
     Record,
     StoreError,
     TallyRow,
+    iso_time,
 )
 
 T = TypeVar("T")
@@ -106,6 +111,12 @@ CREATE TABLE IF NOT EXISTS recognitions (
     staff TEXT NOT NULL,
     count INTEGER NOT NULL,
     PRIMARY KEY (survey, day, device, staff)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS digests (
+    survey TEXT NOT NULL,
+    week TEXT NOT NULL,
+    claimed_at REAL NOT NULL,
+    PRIMARY KEY (survey, week)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS secrets (
     survey TEXT PRIMARY KEY,
@@ -283,6 +294,10 @@ class SqliteStore:
             sql, args = "SELECT body FROM definitions WHERE survey = ? AND version = ?", (survey, version)
         found = self._fetch("read a survey definition", sql, args)
         return json.loads(found[0][0]) if found else None
+
+    def definitions(self, survey: str) -> list[dict[str, Any]]:
+        sql = "SELECT body FROM definitions WHERE survey = ? ORDER BY rowid"
+        return [json.loads(body) for (body,) in self._fetch("read the survey definitions", sql, (survey,))]
 
     # --- the write path ------------------------------------------------------------------------------
 
@@ -490,9 +505,42 @@ class SqliteStore:
         args = (state, retry_at, error, alert.survey, alert.response_id, alert.lease)
         return self._run("record a failed alert", lambda conn: conn.execute(sql, args).rowcount == 1, True)
 
+    def alert_held(self, alert: Alert, now: float) -> bool:
+        def work(conn: sqlite3.Connection) -> bool:
+            held = conn.execute(
+                "UPDATE outbox SET state = ?, due = ?, lease = NULL, lease_until = NULL "
+                "WHERE survey = ? AND id = ? AND lease = ?",
+                (ALERT_HELD, now, alert.survey, alert.response_id, alert.lease),
+            )
+            # Held alerts older than a week go now (DynamoDB's TTL does the same there).
+            conn.execute(
+                "DELETE FROM outbox WHERE survey = ? AND state = ? AND due <= ?",
+                (alert.survey, ALERT_HELD, now - HELD_KEEP_SECONDS),
+            )
+            return held.rowcount == 1
+
+        return self._run("hold an alert", work, write=True, synced=False)
+
     def alerts(self, survey: str) -> list[Alert]:
         sql = f"SELECT {ALERT_COLUMNS} FROM outbox WHERE survey = ? ORDER BY received_at, id"
         return [_alert(row) for row in self._fetch("read alerts", sql, (survey,))]
+
+    def claim_digest(self, survey: str, week: str, now: float, queue: bool = True) -> bool:
+        def work(conn: sqlite3.Connection) -> bool:
+            claimed = conn.execute(
+                "INSERT OR IGNORE INTO digests (survey, week, claimed_at) VALUES (?, ?, ?)",
+                (survey, week, now),
+            )
+            if claimed.rowcount != 1:
+                return False
+            if queue:
+                at = iso_time(now)
+                conn.execute(
+                    INSERT_ALERT, (survey, DIGEST_PREFIX + week, 0, "digest", at, ALERT_PENDING, now, now)
+                )
+            return True
+
+        return self._run("claim the weekly digest", work, write=True)
 
     def retry_alerts(self, survey: str, now: float) -> int:
         sql = (

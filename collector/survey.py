@@ -29,8 +29,12 @@ DEFAULT_STORE = "sqlite:.wowcard/responses.db"
 DEFAULT_LANGUAGES = ("en",)
 DEFAULT_TITLE = "Did anyone exceed your expectations today?"
 DEFAULT_THANK_YOU = "Thank you! We read every answer."
-# Which answers alert the owner at once: a follow-up request, a lowest (1) People/Process/Product rating.
-ALERT_KINDS = ("followup", "low_rating")
+# What `[alerts] on` may name: a follow-up request and a lowest (1) People/Process/Product rating alert the
+# owner at once; "recognition" shouts out a staff member a customer recognised (fairly: never a flagged
+# self-vote); "digest" sends the week's huddle message every Monday at 08:00 in the survey's time zone.
+ALERT_KINDS = ("followup", "low_rating", "recognition", "digest")
+# The default of `on` (what it was before recognition and the digest existed, so published versions stay).
+DEFAULT_ALERTS_ON = ("followup", "low_rating")
 # Fair recognition: more recognitions than this of one staff member from one device in one day are flagged.
 DEFAULT_RECOGNITION_LIMIT = 2
 DEFAULT_FOLLOWUP_GOAL_HOURS = 24
@@ -131,7 +135,7 @@ class Alerts:
     Definition, out of repr() and out of every message."""
 
     webhook: str = field(repr=False)
-    on: tuple[str, ...] = ALERT_KINDS
+    on: tuple[str, ...] = DEFAULT_ALERTS_ON
 
     @property
     def webhook_env(self) -> str | None:
@@ -458,7 +462,7 @@ def _alerts(t: _Table) -> Alerts | None:
             'must be "env:NAME" (the URL is read from that environment variable) or an https:// URL '
             "(http:// only on localhost); its value is not shown because it may be a secret",
         )
-    on = t.list_of("on", str, default=list(ALERT_KINDS), non_empty=True)
+    on = t.list_of("on", str, default=list(DEFAULT_ALERTS_ON), non_empty=True)
     for i, kind in enumerate(on):
         if kind not in ALERT_KINDS:
             raise SurveyError(f"{t.path}.on[{i}]", f"{quoted(kind)} is not one of {', '.join(ALERT_KINDS)}")

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from ..collector import names
+from ..collector.survey import Definition, Survey
 from ..options import InputError, load_survey, survey_option
 
 
@@ -56,11 +58,39 @@ def build(survey_path: Path, out: Path | None, collector_url: str | None, templa
     survey = load_survey(survey_path)
     try:
         result = site_build.build_site(
-            survey, out=out, collector_url=collector_url, templates=templates, progress=True
+            survey,
+            out=out,
+            collector_url=collector_url,
+            templates=templates,
+            progress=True,
+            published=published_definitions(survey),
         )
     except site_build.BuildError as exc:
         raise InputError(str(exc)) from None
     click.echo(result.summary())
+
+
+def published_definitions(survey: Survey) -> list[Definition]:
+    """The survey's published versions from its own SQLite store, when there is one on this machine: with the
+    previous build's manifest, they tell the build which printed pages need a hand-off page. A store that
+    cannot be read is said on stderr and the build goes on from the manifest alone."""
+    import sqlite3
+
+    from ..collector.store import StoreError, open_store
+    from ..store_select import sqlite_path
+
+    kind, _, where = survey.store.partition(":")
+    if kind != "sqlite" or not sqlite_path(where, survey.folder).is_file():
+        return []
+    try:
+        store = open_store(survey.store, survey.folder)
+        try:
+            return names.readable(store.definitions(survey.id))
+        finally:
+            store.close()
+    except (StoreError, sqlite3.Error, OSError) as exc:
+        click.echo(f"note: could not read the published versions in {survey.store} ({exc})", err=True)
+        return []
 
 
 COMMANDS = [init, build]

@@ -372,6 +372,38 @@ def test_publishing_an_older_version_again_makes_it_the_latest_again(store: Any,
     assert store.definition("harbour-two") == other  # another survey's latest is its own
 
 
+def test_a_weeks_digest_is_claimed_once_and_queued_in_the_outbox_with_the_claim(
+    store: Any, definition: Definition
+):
+    store.publish(definition.to_json())
+
+    assert store.claim_digest(SURVEY, "2024-W13", 1000.0) is True
+    assert store.claim_digest(SURVEY, "2024-W13", 2000.0) is False  # another sender, or a restart
+    assert store.claim_digest(SURVEY, "2024-W14", 3000.0, queue=False) is True  # `wowcard digest` posted it
+    assert store.claim_digest("other", "2024-W13", 1000.0) is True  # each survey its own
+
+    (queued,) = store.due_alerts(SURVEY, 5000.0, 10)
+    assert (queued.response_id, queued.reasons, queued.due) == ("digest:2024-W13", ("digest",), 1000.0)
+    claimed = store.claim_alert(queued, 5000.0, 120)
+    assert store.alert_sent(claimed) is True
+    assert store.claim_digest(SURVEY, "2024-W13", 6000.0) is False  # sent and gone: still claimed
+
+
+def test_every_published_version_is_listed_oldest_first_and_the_latest_last(
+    store: Any, definition: Definition
+):
+    first = definition.to_json()
+    second = {**first, "version": "abcdef123456", "staff": first["staff"][:2]}
+    third = {**first, "version": "fedcba654321", "staff": first["staff"][:1]}
+    assert store.definitions(SURVEY) == []
+    for body in (first, second, third):
+        store.publish(body)
+    store.publish({**first, "survey": "harbour-two"})
+    assert store.definitions(SURVEY) == [first, second, third]
+    store.publish(first)  # survey.toml reverted: the first version is the latest again
+    assert store.definitions(SURVEY) == [second, third, first]
+
+
 def test_two_surveys_never_see_each_others_data(store: Any, definition: Definition, make_record: MakeRecord):
     other = dataclasses.replace(definition, survey="harbour-two")
     store.publish(definition.to_json())
