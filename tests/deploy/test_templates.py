@@ -97,18 +97,35 @@ def test_both_templates_and_the_translated_app_template_pass_cfn_lint(
     assert ":E3002:" in mistake and "PublicReadAccess" in mistake
 
 
-def test_the_sam_transform_gives_a_throttled_api_stage_and_a_lambda_with_reserved_concurrency(
+def test_the_sam_transform_gives_one_throttled_access_logged_api_stage_and_no_reserved_concurrency(
     translated: dict[str, Any],
 ) -> None:
+    # one stage: no deployment names a stage of its own (SAM's implicit, unthrottled "Stage")
     (stage,) = resources_of(translated, "AWS::ApiGateway::Stage").values()
     assert stage["Properties"]["StageName"] == "api"
+    (deployment,) = resources_of(translated, "AWS::ApiGateway::Deployment").values()
+    assert "StageName" not in deployment["Properties"]
+    logs = stage["Properties"]["AccessLogSetting"]
+    assert logs["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogs", "Arn"]}
+    assert json.loads(logs["Format"].replace("$", "")).keys() == {
+        "requestId",
+        "time",
+        "ip",
+        "method",
+        "path",
+        "status",
+        "bytes",
+        "latencyMs",
+    }
+    group = translated["Resources"]["ApiAccessLogs"]["Properties"]
+    assert group == {"LogGroupName": "/aws/apigateway/wowcard-harbour-prod", "RetentionInDays": 30}
     (throttle,) = stage["Properties"]["MethodSettings"]
     assert (throttle["ResourcePath"], throttle["HttpMethod"]) == ("/*", "*")
     assert throttle["ThrottlingRateLimit"] == Limits().throttle_rate
     assert throttle["ThrottlingBurstLimit"] == Limits().throttle_burst
     function = translated["Resources"]["APIHandler"]
     assert function["Type"] == "AWS::Lambda::Function"
-    assert function["Properties"]["ReservedConcurrentExecutions"] == 10
+    assert "ReservedConcurrentExecutions" not in function["Properties"]  # a new account has none to spare
     assert function["Properties"]["Code"] == {"S3Bucket": "wowcard-bundles", "S3Key": "l.zip"}
     assert function["Properties"]["Runtime"].startswith("python3.")
     (api,) = resources_of(translated, "AWS::ApiGateway::RestApi").values()
@@ -121,7 +138,8 @@ def test_the_sam_transform_gives_a_throttled_api_stage_and_a_lambda_with_reserve
 def test_the_table_is_retained_on_delete_and_on_replacement_and_protected(data: dict[str, Any]) -> None:
     table = data["Resources"]["Table"]
     assert table["Type"] == "AWS::DynamoDB::Table"
-    assert table["DeletionPolicy"] == "Retain"
+    # kept, except when the stack's first create rolls back (a retry would collide with its name)
+    assert table["DeletionPolicy"] == "RetainExceptOnCreate"
     assert table["UpdateReplacePolicy"] == "Retain"
     assert table["Properties"]["DeletionProtectionEnabled"] is True
     assert table["Properties"]["TableName"] == "wowcard-harbour"
@@ -187,11 +205,21 @@ def test_no_iam_action_or_resource_is_a_wildcard(app: dict[str, Any], translated
             for resource in listed(statement["Resource"]):
                 text = resource if isinstance(resource, str) else resource["Fn::Sub"]
                 assert text != "*"
-                # the only star allowed: the log streams of the collector's and the alert sender's log groups
+                # the only stars allowed: the log streams of the collector's and the alert sender's log
+                # groups, and the account's default SSM key, narrowed by conditions to one parameter
                 if "*" in text:
                     assert text.endswith(
-                        (":log-group:/aws/lambda/wowcard-harbour-prod:*", "/wowcard-harbour-prod-alerts:*")
+                        (
+                            ":log-group:/aws/lambda/wowcard-harbour-prod:*",
+                            "/wowcard-harbour-prod-alerts:*",
+                            ":key/*",
+                        )
                     ), text
+                if text.endswith(":key/*"):
+                    condition = statement["Condition"]["StringEquals"]
+                    assert condition["kms:EncryptionContext:PARAMETER_ARN"]["Fn::Sub"].endswith(
+                        ":parameter/wowcard/harbour/prod/origin-secret"
+                    )
 
 
 def test_the_collector_may_only_touch_its_own_table(app: dict[str, Any]) -> None:
@@ -226,8 +254,9 @@ def test_the_lambda_finds_its_table_and_answers_with_same_origin_redirects(app: 
     variables = function["Environment"]["Variables"]
     assert variables["WOWCARD_STORE"] == {"Fn::Sub": "dynamodb:${TableName}"}
     assert variables["WOWCARD_REDIRECT_BASE"] == ""
+    assert variables["WOWCARD_ORIGIN_SECRET"] == "ssm:/wowcard/harbour/prod/origin-secret"
     assert function["FunctionName"] == "wowcard-harbour-prod"
-    assert function["ReservedConcurrentExecutions"] == 10
+    assert "ReservedConcurrentExecutions" not in function
     assert app["Parameters"]["TableName"]["Default"] == "wowcard-harbour"
 
 
