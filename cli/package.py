@@ -45,8 +45,11 @@ DATA_TEMPLATE = "data.json"
 APP_TEMPLATE = "app.json"
 BUNDLE = "deployment.zip"
 README = "README.txt"
-# The collector's files the Lambda needs: its modules and its package data (openapi.json).
+# The collector's files the Lambda needs: its modules and its package data (openapi.json)...
 BUNDLED_SUFFIXES = (".py", ".json")
+# ...except those the Lambda never imports: the SQLite store (`wowcard serve` and the owner's machine only; on
+# AWS the store is always DynamoDB). tests/deploy/test_bundle.py runs the bundle alone to prove it works.
+NOT_IN_LAMBDA = frozenset({"store_sqlite.py"})
 # The handlers Chalice names app.app (the API) and app.send_alerts (the scheduled alert sender).
 APP_PY = "from wowcard.collector.app import app, send_alerts  # noqa: F401\n"
 # The region only decides the AWS partition of the service principals Chalice writes (lambda.amazonaws.com).
@@ -123,13 +126,14 @@ def stage_project(project: Path, names: Names, limits: Limits, alerts: bool = Fa
 
 
 def copy_collector(target: Path) -> list[str]:
-    """Copy the installed `wowcard.collector` (modules and package data, no caches) into `target`.
+    """Copy the installed `wowcard.collector` (modules and package data the Lambda uses, no caches) into
+    `target`.
     `wowcard/` gets no __init__.py: in the bundle it is a namespace holding the collector and nothing of the
     CLI."""
     target.mkdir(parents=True)
     copied = []
     for entry in sorted(resources.files("wowcard.collector").iterdir(), key=lambda e: e.name):
-        if entry.is_file() and entry.name.endswith(BUNDLED_SUFFIXES):
+        if entry.is_file() and entry.name.endswith(BUNDLED_SUFFIXES) and entry.name not in NOT_IN_LAMBDA:
             (target / entry.name).write_bytes(entry.read_bytes())
             copied.append(entry.name)
     return copied
