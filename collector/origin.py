@@ -50,7 +50,7 @@ class OriginGuard:
                 self._refresh(now)
             if _listed(presented, self._secrets):
                 return True
-            if now - (self._read_at or now) >= REREAD_SECONDS:
+            if self._read_at is not None and now - self._read_at >= REREAD_SECONDS:
                 self._refresh(now)  # perhaps a rotation began after the last read
                 return _listed(presented, self._secrets)
             return False
