@@ -170,6 +170,34 @@ class FakeCloudFormation:
             + [(name, "AWS::CloudFormation::Stack", start, "User Initiated")],
         )
 
+    def replays(self, name: str, polls: list[dict[str, Any]], outputs: dict[str, str] | None = None) -> None:
+        """Recorded polls of a stack at work: each its status, then its events (newest first; an event keeps
+        its id from one poll to the next)."""
+        for poll in polls:
+            self.exists(name, outputs or {}, status=poll["status"])
+            events = poll["events"]
+            page = [
+                {
+                    "StackId": _stack(name, "", {})["StackId"],
+                    "StackName": name,
+                    "Timestamp": CREATED,
+                    "EventId": f"{logical}-{status}-{len(events) - i}",
+                    "LogicalResourceId": logical,
+                    "ResourceType": kind,
+                    "ResourceStatus": status,
+                    **({"ResourceStatusReason": reason} if reason else {}),
+                }
+                for i, (logical, kind, status, reason) in enumerate(events)
+            ]
+            self.stub.add_response("describe_stack_events", {"StackEvents": page}, {"StackName": name})
+
+    def executes(self, name: str, change_type: str) -> None:
+        """A change set planned, printed and executed; what follows is up to the test."""
+        self._change_set(name, change_type)
+        self.stub.add_response("describe_change_set", {"Status": "CREATE_COMPLETE"})
+        self.stub.add_response("describe_change_set", {"Status": "CREATE_COMPLETE", "Changes": []})
+        self.stub.add_response("execute_change_set", {})
+
     def events(self, name: str, events: list[tuple[str, str, str, str | None]]) -> None:
         """describe_stack_events answering these (logical id, type, status, reason), newest first."""
         base = {"StackId": _stack(name, "", {})["StackId"], "StackName": name, "Timestamp": CREATED}
