@@ -9,6 +9,7 @@ with an HTML body), a missing stack output — ends as one of these two errors, 
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,7 +90,8 @@ class Aws:
     def client(self, service: str, region: str | None = None) -> Any:
         key = service if region in (None, self.region) else f"{service}@{region}"
         if key not in self.clients:
-            retries = Config(retries={"mode": "standard", "max_attempts": 8})
+            attempts = int(os.environ.get("AWS_MAX_ATTEMPTS") or 8)  # boto3's own variable, if set
+            retries = Config(retries={"mode": "standard", "max_attempts": attempts})
             self.clients[key] = self.session.client(
                 service, region_name=region or self.region, config=retries
             )
