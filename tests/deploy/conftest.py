@@ -401,5 +401,19 @@ def account(aws_credentials: None) -> Iterator[Account]:
 
 
 @pytest.fixture
+def stub_cloudformation() -> Iterator[Any]:
+    """Makes a FakeCloudFormation of another client (CloudFormation in another region)."""
+    made: list[FakeCloudFormation] = []
+
+    def make(client: Any) -> FakeCloudFormation:
+        made.append(FakeCloudFormation(client))
+        return made[-1]
+
+    yield make
+    for fake in made:
+        fake.stub.deactivate()
+
+
+@pytest.fixture
 def changes() -> dict[str, list[tuple[str, ...]]]:
     return {"data": DATA_CHANGES, "app": APP_CHANGES}
