@@ -32,6 +32,7 @@ from .aws_templates import (
     CHALICE_API,
     CHALICE_FUNCTION,
     CHALICE_ROLE,
+    OPENAPI_VERSION,
     Limits,
     Names,
     alerts_policy,
@@ -224,6 +225,8 @@ def check_merged(template: dict[str, Any], names: Names, alerts: bool = False) -
         problems.append(f"no {CHALICE_API} API")
     elif api["Properties"].get("EndpointConfiguration") != "REGIONAL":
         problems.append("the API is not REGIONAL")
+    if template.get("Globals", {}).get("Api", {}).get("OpenApiVersion") != OPENAPI_VERSION:
+        problems.append("SAM's Globals lost OpenApiVersion, so SAM would add a second, unthrottled stage")
     if problems:
         raise PackageError("Chalice's template does not match wowcard's merge: " + "; ".join(problems))
 

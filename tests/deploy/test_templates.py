@@ -351,3 +351,9 @@ def test_a_stage_that_could_collide_with_another_stack_is_refused(stage: str) ->
 def test_a_resource_group_defined_twice_is_a_bug_not_an_override() -> None:
     with pytest.raises(ValueError, match="Resources.PagesBucket is defined twice"):
         aws_templates.combine(aws_templates.pages_bucket(), aws_templates.pages_bucket())
+
+
+def test_a_merge_that_lost_the_one_stage_setting_fails_the_package(app: dict[str, Any]) -> None:
+    without = {key: value for key, value in app.items() if key != "Globals"}
+    with pytest.raises(package.PackageError, match="SAM would add a second, unthrottled stage"):
+        package.check_merged(without, Names("harbour", "prod"))
