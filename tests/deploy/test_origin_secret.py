@@ -202,3 +202,27 @@ def test_a_deploy_sends_the_secret_to_cloudfront_as_a_hidden_parameter_and_finis
     assert " " not in new  # the rotation ended with the stack update
     assert any("the old one is now refused" in line for line in account.lines)
     assert not any(old in line or new in line for line in account.lines)  # never printed
+
+
+def test_the_collector_role_may_make_exactly_the_ssm_calls_the_check_makes(
+    api: tuple[Any, Any], definition: Any, packaged: Any
+) -> None:
+    client, _ = api
+    calls: list[tuple[str, str]] = []
+    ssm = boto3.client("ssm", region_name=REGION)
+    ssm.meta.events.register(
+        "provide-client-params.ssm", lambda params, model, **_: calls.append((model.name, params["Name"]))
+    )
+    guard = config.get_origin_guard()
+    assert guard is not None
+    guard.read.client = ssm  # the client the check makes on first use, with a recorder on it
+
+    answer(client, definition, **{HEADER: "right-secret-0123456789"})
+    answer(client, definition, **{HEADER: "wrong-secret-0123456789"})
+
+    assert calls == [("GetParameter", PARAMETER)]
+    role = packaged.load("app.json")["Resources"]["ApiHandlerRole"]["Properties"]["Policies"][0]
+    statements = {s["Sid"]: s for s in role["PolicyDocument"]["Statement"]}
+    granted = statements["OriginSecret"]
+    assert granted["Action"] == ["ssm:GetParameter"]
+    assert [r["Fn::Sub"].rsplit(":parameter", 1)[1] for r in granted["Resource"]] == [PARAMETER]
