@@ -632,10 +632,10 @@ def api_stage(names: Names, limits: Limits) -> dict[str, Any]:
                             "ThrottlingRateLimit": limits.throttle_rate,
                             "ThrottlingBurstLimit": limits.throttle_burst,
                         }
-                    ]
+                    ],
                 }
-            }
-        }
+            },
+        },
     }
 
 
