@@ -1,11 +1,6 @@
-"""CloudFormation for wowcard on AWS: the data stack (one per survey) and the app stack's merge template (one
-per stage), which Chalice's packager merges into its own SAM template for the collector.
-
-The data stack holds what must outlive any deployment: the DynamoDB table (derived from the store's own
-`table_definition()`, so the store and the template never disagree), retained on delete and on replacement
-(but not kept when the stack's very first create rolls back, so a retry does not collide with its name), with
-point-in-time recovery and TTL; the bucket the Lambda bundles are uploaded to; and the role API Gateway writes
-access logs with (an account-wide setting API Gateway needs before any stage may log).
+"""CloudFormation for wowcard on AWS: the names and limits every stack shares, and the app stack's merge
+template (one per stage), which Chalice's packager merges into its own SAM template for the collector. The
+data stack is in `aws_data_stack`, the WAF stack in `aws_waf_stack`.
 
 The app stack holds what a redeploy may replace: Chalice's REGIONAL API and Lambda, the collector's least-
 privilege role, the private pages bucket, and one CloudFront distribution that serves the pages at `/` and the
@@ -13,7 +8,7 @@ API at `/api/*` (one origin: the page needs no CORS, and `crypto.randomUUID` has
 has exactly one stage, `api`, throttled and access-logged (30 days), and answers only requests carrying the
 origin secret CloudFront adds (collector/origin.py; the secret is a NoEcho parameter, kept in SSM by `wowcard
 deploy`). With `[limits] waf = true` the distribution uses a WAF web ACL with a per-client rate-based rule,
-from its own stack in us-east-1 (`waf_template`: CloudFront's web ACLs must live there). It also
+from its own stack in us-east-1 (`aws_waf_stack`: CloudFront's web ACLs must live there). It also
 holds the alert sender: Chalice's scheduled function `send_alerts` (every minute) with its own role, which may
 read and settle the outbox and, when the survey has `[alerts]`, read the one SSM SecureString parameter that
 holds the webhook URL (the template names the parameter, never its value); without `[alerts]` its schedule
@@ -41,10 +36,6 @@ API_STAGE = "api"
 OPENAPI_VERSION = "3.0.1"
 # The header CloudFront adds to every API request (collector/origin.py checks it).
 ORIGIN_HEADER = "x-wowcard-origin"
-# A WAF web ACL for CloudFront (scope CLOUDFRONT) can only be created in us-east-1.
-WAF_REGION = "us-east-1"
-# Requests to /api/* from one client address in any 5 minutes before WAF blocks it (pages are not counted).
-WAF_RATE_LIMIT = 100
 # One line per API request: who called what and what they got; nothing from the body or headers.
 ACCESS_LOG_FORMAT = (
     '{"requestId":"$context.requestId","time":"$context.requestTime","ip":"$context.identity.sourceIp",'
@@ -207,73 +198,10 @@ def get_att(name: str, attribute: str) -> dict[str, list[str]]:
     return {"Fn::GetAtt": [name, attribute]}
 
 
-# --- the data stack -----------------------------------------------------------------------------------------
+# --- shared by the stacks ----------------------------------------------------------------------------------
 
 
-def data_template(names: Names) -> dict[str, Any]:
-    return combine(
-        {"Description": f"wowcard data for survey {names.survey}: responses table and Lambda bundles"},
-        table_resources(names),
-        artifacts_resources(),
-        api_logging_role(),
-    )
-
-
-def table_properties(create_table: Mapping[str, Any], table_name: str, ttl_attribute: str) -> dict[str, Any]:
-    """CreateTable arguments (the store's `table_definition()`) as AWS::DynamoDB::Table properties. An
-    argument this function does not know fails loudly: the template never silently drops part of the table."""
-    props: dict[str, Any] = {"TableName": table_name, "BillingMode": "PAY_PER_REQUEST"}
-    for key, value in create_table.items():
-        if key == "TableName":
-            continue
-        if key in ("AttributeDefinitions", "KeySchema", "LocalSecondaryIndexes", "TableClass"):
-            props[key] = value
-        elif key == "BillingMode":
-            if value != "PAY_PER_REQUEST":
-                raise ValueError(f"the table must be on-demand (PAY_PER_REQUEST), not {value}")
-        elif key == "GlobalSecondaryIndexes":
-            props[key] = [{k: v for k, v in index.items() if k != "ProvisionedThroughput"} for index in value]
-        elif key == "StreamSpecification":
-            if value.get("StreamEnabled"):
-                props[key] = {"StreamViewType": value["StreamViewType"]}
-        elif key == "SSESpecification":
-            props[key] = {("SSEEnabled" if k == "Enabled" else k): v for k, v in value.items()}
-        elif key == "DeletionProtectionEnabled":
-            props[key] = bool(value)
-        elif key == "Tags":
-            props[key] = list(value)
-        else:
-            raise ValueError(f"table_definition() has {key}, which wowcard's template does not translate yet")
-    props["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
-    props["TimeToLiveSpecification"] = {"AttributeName": ttl_attribute, "Enabled": True}
-    # A second guard beside Retain: the table cannot be deleted by any API call until this is turned off.
-    props["DeletionProtectionEnabled"] = True
-    return props
-
-
-def table_resources(names: Names) -> dict[str, Any]:
-    from .collector import store_dynamodb
-
-    props = table_properties(store_dynamodb.table_definition(), names.table, store_dynamodb.TTL_ATTRIBUTE)
-    return {
-        "Resources": {
-            "Table": {
-                "Type": "AWS::DynamoDB::Table",
-                # Kept when the stack is deleted, except when its first create rolls back (the table is then
-                # new and empty, and keeping it would make the retry collide with its fixed name).
-                "DeletionPolicy": "RetainExceptOnCreate",
-                "UpdateReplacePolicy": "Retain",
-                "Properties": props,
-            }
-        },
-        "Outputs": {
-            "TableName": {"Value": ref("Table")},
-            "TableArn": {"Value": get_att("Table", "Arn")},
-        },
-    }
-
-
-def _private_bucket_properties() -> dict[str, Any]:
+def private_bucket_properties() -> dict[str, Any]:
     return {
         "PublicAccessBlockConfiguration": {
             "BlockPublicAcls": True,
@@ -288,110 +216,6 @@ def _private_bucket_properties() -> dict[str, Any]:
         },
         "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
     }
-
-
-def artifacts_resources() -> dict[str, Any]:
-    props = _private_bucket_properties()
-    props["LifecycleConfiguration"] = {
-        "Rules": [
-            {
-                "Id": "abort-incomplete-uploads",
-                "Status": "Enabled",
-                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
-            }
-        ]
-    }
-    return {
-        "Resources": {"ArtifactsBucket": {"Type": "AWS::S3::Bucket", "Properties": props}},
-        "Outputs": {"ArtifactsBucket": {"Value": ref("ArtifactsBucket")}},
-    }
-
-
-def api_logging_role() -> dict[str, Any]:
-    """The role API Gateway writes access logs with, set as the account's (and region's) API Gateway
-    setting. It is one setting per account and region: every survey's data stack sets its own role, each
-    equally good, and the role is retained on delete so the setting never points at a role that is gone."""
-    return {
-        "Resources": {
-            "ApiGatewayLogsRole": {
-                "Type": "AWS::IAM::Role",
-                "DeletionPolicy": "Retain",
-                "UpdateReplacePolicy": "Retain",
-                "Properties": {
-                    "AssumeRolePolicyDocument": {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Effect": "Allow",
-                                "Principal": {"Service": "apigateway.amazonaws.com"},
-                                "Action": "sts:AssumeRole",
-                            }
-                        ],
-                    },
-                    "ManagedPolicyArns": [
-                        sub(
-                            "arn:${AWS::Partition}:iam::aws:policy/service-role/"
-                            "AmazonAPIGatewayPushToCloudWatchLogs"
-                        )
-                    ],
-                },
-            },
-            "ApiGatewayAccount": {
-                "Type": "AWS::ApiGateway::Account",
-                "DeletionPolicy": "Retain",
-                "UpdateReplacePolicy": "Retain",
-                "Properties": {"CloudWatchRoleArn": get_att("ApiGatewayLogsRole", "Arn")},
-            },
-        }
-    }
-
-
-# --- the WAF stack (us-east-1) ------------------------------------------------------------------------------
-
-
-def waf_template(names: Names) -> dict[str, Any]:
-    """A web ACL for the stage's CloudFront distribution: allow by default, block a client address that sends
-    more than WAF_RATE_LIMIT API requests in 5 minutes (pages, cached at the edge, are not counted)."""
-    visibility = {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True}
-    api_only = {
-        "ByteMatchStatement": {
-            "FieldToMatch": {"UriPath": {}},
-            "PositionalConstraint": "STARTS_WITH",
-            "SearchString": f"/{API_STAGE}/",
-            "TextTransformations": [{"Priority": 0, "Type": "NONE"}],
-        }
-    }
-    rule = {
-        "Name": "api-requests-per-client",
-        "Priority": 0,
-        "Action": {"Block": {}},
-        "Statement": {
-            "RateBasedStatement": {
-                "Limit": WAF_RATE_LIMIT,
-                "AggregateKeyType": "IP",
-                "ScopeDownStatement": api_only,
-            }
-        },
-        "VisibilityConfig": {**visibility, "MetricName": "wowcardApiRate"},
-    }
-    return combine(
-        {"Description": f"wowcard survey {names.survey}, stage {names.stage}: WAF web ACL for CloudFront"},
-        {
-            "Resources": {
-                "WebAcl": {
-                    "Type": "AWS::WAFv2::WebACL",
-                    "Properties": {
-                        "Name": ref("AWS::StackName"),
-                        "Scope": "CLOUDFRONT",
-                        "DefaultAction": {"Allow": {}},
-                        "Rules": [rule],
-                        "VisibilityConfig": {**visibility, "MetricName": "wowcardWebAcl"},
-                    },
-                }
-            },
-            "Outputs": {"WebAclArn": {"Value": get_att("WebAcl", "Arn")}},
-        },
-    )
 
 
 # --- the app stack (merged into Chalice's SAM template) -----------------------------------------------------
@@ -644,7 +468,7 @@ def pages_bucket() -> dict[str, Any]:
     only_this_distribution = {"StringEquals": {"AWS:SourceArn": distribution_arn}}
     return {
         "Resources": {
-            "PagesBucket": {"Type": "AWS::S3::Bucket", "Properties": _private_bucket_properties()},
+            "PagesBucket": {"Type": "AWS::S3::Bucket", "Properties": private_bucket_properties()},
             "PagesBucketPolicy": {
                 "Type": "AWS::S3::BucketPolicy",
                 "Properties": {

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .aws_data_stack import data_template
 from .aws_templates import (
     ALERTS_POLICY_FILE,
     CHALICE_ALERTS_FUNCTION,
@@ -39,7 +40,6 @@ from .aws_templates import (
     app_merge_template,
     chalice_config,
     collector_policy,
-    data_template,
 )
 
 DATA_TEMPLATE = "data.json"

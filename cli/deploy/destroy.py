@@ -10,7 +10,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..aws_templates import WAF_REGION, Names
+from ..aws_templates import Names
+from ..aws_waf_stack import WAF_REGION
 from .aws import Aws, DeployError, Say, Steps
 from .secrets import delete_stage_secrets
 from .site_sync import empty_bucket

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import package as packaging
-from ..aws_templates import WAF_REGION, Limits, Names, waf_template
+from ..aws_templates import Limits, Names
+from ..aws_waf_stack import WAF_REGION, waf_template
 from ..collector.survey import Survey
 from .aws import Aws, Say, Steps, output
 from .secrets import finish_rotation, prepare_origin_secret, store_webhook, webhook_url

@@ -14,9 +14,10 @@ import pytest
 from click.testing import CliRunner
 from cloudformation_checks import cfn_lint, sam_translate
 
-from wowcard import aws_templates, deploy, package
+from wowcard import deploy, package
 from wowcard.__main__ import cli
-from wowcard.aws_templates import WAF_RATE_LIMIT, Limits, Names
+from wowcard.aws_templates import Limits, Names
+from wowcard.aws_waf_stack import WAF_RATE_LIMIT, WAF_REGION, waf_template
 from wowcard.collector.survey import SurveyError, load
 
 NAMES = Names("harbour", "prod")
@@ -40,7 +41,7 @@ def test_cloudfront_sends_the_origin_secret_which_the_template_never_shows(app: 
 
 
 def test_the_waf_web_acl_is_for_cloudfront_and_limits_each_client_on_the_api(tmp_path: Path) -> None:
-    template = aws_templates.waf_template(NAMES)
+    template = waf_template(NAMES)
     path = tmp_path / "waf.json"
     path.write_text(json.dumps(template), encoding="utf-8")
 
@@ -54,7 +55,7 @@ def test_the_waf_web_acl_is_for_cloudfront_and_limits_each_client_on_the_api(tmp
     match = rate["ScopeDownStatement"]["ByteMatchStatement"]
     assert (match["PositionalConstraint"], match["SearchString"]) == ("STARTS_WITH", "/api/")
     assert template["Outputs"]["WebAclArn"]["Value"] == {"Fn::GetAtt": ["WebAcl", "Arn"]}
-    assert aws_templates.WAF_REGION == "us-east-1"
+    assert WAF_REGION == "us-east-1"
 
 
 def test_api_gateway_gets_its_logging_role_from_the_data_stack(packaged: package.Package) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from cloudformation_checks import cfn_lint, resources_of, sam_translate
 
-from wowcard import aws_templates, package
+from wowcard import aws_data_stack, aws_templates, package
 from wowcard.aws_templates import Limits, Names, StageError
 from wowcard.collector import store_dynamodb
 
@@ -124,9 +124,9 @@ def test_the_table_is_the_one_the_store_creates_including_its_by_day_index(data:
 def test_a_table_argument_the_template_cannot_translate_fails_the_package_loudly() -> None:
     definition = {**store_dynamodb.table_definition(), "OnDemandThroughput": {"MaxReadRequestUnits": 10}}
     with pytest.raises(ValueError, match="OnDemandThroughput"):
-        aws_templates.table_properties(definition, "wowcard-harbour", "expires_at")
+        aws_data_stack.table_properties(definition, "wowcard-harbour", "expires_at")
     with pytest.raises(ValueError, match="on-demand"):
-        aws_templates.table_properties({**definition, "BillingMode": "PROVISIONED"}, "t", "expires_at")
+        aws_data_stack.table_properties({**definition, "BillingMode": "PROVISIONED"}, "t", "expires_at")
 
 
 def test_the_data_stack_outputs_what_deploy_and_other_commands_read(data: dict[str, Any]) -> None:
