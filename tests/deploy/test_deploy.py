@@ -211,6 +211,23 @@ def test_a_dry_run_on_an_empty_account_creates_nothing(account: Any, survey: Sur
     assert "      would be created" in out
     assert "would be uploaded" in out and "would be published once CloudFront's address is known" in out
     assert out.endswith("Dry run: nothing was created or changed.")
+    ssm = account.aws.client("ssm")
+    assert ssm.describe_parameters()["Parameters"] == []  # no secret made either
+
+
+def test_a_dry_run_walks_the_very_steps_a_deploy_walks(account: Any, survey: Survey) -> None:
+    def steps() -> list[str]:
+        return [line for line in account.lines if line.startswith("[")]
+
+    account.cloudformation.missing(NAMES.data_stack)
+    account.cloudformation.missing(NAMES.app_stack)
+    run(account, survey, dry_run=True)
+    planned = steps()
+    account.lines.clear()
+    account.first_deploy(NAMES)
+    run(account, survey)
+
+    assert planned == steps() and len(planned) == 8
 
 
 def test_a_dry_run_after_a_deploy_finds_nothing_to_do(account: Any, survey: Survey) -> None:
