@@ -108,10 +108,7 @@ def test_ctrl_c_while_cloudformation_works_says_what_it_leaves_and_how_to_resume
     data = account.provision_data(NAMES)
     cf = account.cloudformation
     cf.missing(NAMES.data_stack)
-    cf._change_set(NAMES.data_stack, "CREATE")
-    cf.stub.add_response("describe_change_set", {"Status": "CREATE_COMPLETE"})
-    cf.stub.add_response("describe_change_set", {"Status": "CREATE_COMPLETE", "Changes": []})
-    cf.stub.add_response("execute_change_set", {})
+    cf.executes(NAMES.data_stack, "CREATE")
     cf.exists(NAMES.data_stack, data, status="CREATE_IN_PROGRESS")
     cf.events(
         NAMES.data_stack, [(NAMES.data_stack, "AWS::CloudFormation::Stack", "CREATE_IN_PROGRESS", None)]
