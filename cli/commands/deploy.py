@@ -33,10 +33,10 @@ def aws_options(func: Callable[..., Any]) -> Callable[..., Any]:
 def concurrency_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--reserved-concurrency",
-        type=click.IntRange(1, 1000),
+        type=click.IntRange(0, 1000),
         default=None,
-        help="Reserve (and cap) this many Lambda instances for the collector. Off by default: a new AWS "
-        "account may have a concurrency quota of 10, which leaves nothing to reserve.",
+        help="Reserve (and cap) this many Lambda instances for the collector. Off by default (0 too): a new "
+        "AWS account may have a concurrency quota of 10, which leaves nothing to reserve.",
     )(func)
 
 
@@ -48,7 +48,7 @@ def _names(survey_id: str, stage: str) -> Names:
 
 
 def _limits(reserved_concurrency: int | None) -> Limits:
-    return Limits(reserved_concurrency=reserved_concurrency)
+    return Limits(reserved_concurrency=reserved_concurrency or None)
 
 
 def _fail(exc: Any) -> click.ClickException:

@@ -81,8 +81,10 @@ def test_the_deploy_command_reserves_nothing_unless_asked(survey_file: Path, tmp
     assert result.exit_code == 0, result.output
     template = json.loads((tmp_path / "pkg" / package.APP_TEMPLATE).read_text())
     assert "ReservedConcurrentExecutions" not in template["Resources"]["APIHandler"]["Properties"]
-    result = CliRunner().invoke(cli, ["deploy", "-s", str(survey_file), "--reserved-concurrency", "0"])
-    assert result.exit_code == 2 and "--reserved-concurrency" in result.output
+    args = ["package", "-s", str(survey_file), "--reserved-concurrency", "0", str(tmp_path / "zero")]
+    assert CliRunner().invoke(cli, args).exit_code == 0  # what older docs advised: still "no reservation"
+    template = json.loads((tmp_path / "zero" / package.APP_TEMPLATE).read_text())
+    assert "ReservedConcurrentExecutions" not in template["Resources"]["APIHandler"]["Properties"]
 
 
 # --- [limits] waf in survey.toml ----------------------------------------------------------------------------
