@@ -24,6 +24,7 @@ CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
 STABLE = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE")
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 HIDDEN = "****"  # how CloudFormation shows a NoEcho parameter's value
+FIRST_EVENT_POLLS = 3  # polls to wait for an operation's first event before believing a finished status
 
 
 @dataclass(frozen=True)
@@ -120,11 +121,16 @@ def follow(cfn: Any, name: str, say: Say, wait: Wait, doing: str) -> tuple[dict[
     Ctrl-C stops following, never CloudFormation: the Interrupted error says so and how to resume."""
     log = EventLog(name, say)
     try:
-        for _ in range(wait.polls):
+        for poll in range(wait.polls):
             stack = describe_stack(cfn, name)
             log.take(_events(cfn, name))
-            status = stack["StackStatus"] if stack else "DELETE_COMPLETE"
-            if not status.endswith("_IN_PROGRESS") or status == "REVIEW_IN_PROGRESS":
+            if stack is None:
+                return None, log
+            status = stack["StackStatus"]
+            # Right after an execute, the stack may still show its state from before (REVIEW_IN_PROGRESS, or
+            # the last update's COMPLETE): an end counts once this operation's start event was seen.
+            ended = not status.endswith("_IN_PROGRESS")
+            if ended and (log.started or poll >= FIRST_EVENT_POLLS):
                 return stack, log
             wait.sleep(wait.delay)
     except KeyboardInterrupt:

@@ -147,3 +147,30 @@ def test_ctrl_c_through_the_command_exits_130_without_a_traceback(
     assert result.exit_code == 130
     assert "step 1/8 (AWS account) interrupted: stopped by Ctrl-C" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_finished_status_from_before_the_change_is_not_taken_for_its_end(account: Any) -> None:
+    from wowcard.deploy.stacks import StackChange, deploy_stack
+
+    name, stack = NAMES.app_stack, "AWS::CloudFormation::Stack"
+    earlier = [name, stack, "CREATE_COMPLETE", None]
+    started = [name, stack, "UPDATE_IN_PROGRESS", "User Initiated"]
+    ended = [name, stack, "UPDATE_COMPLETE", None]
+    cf = account.cloudformation
+    cf.exists(name, {"PagesBucket": "old"}, status="UPDATE_COMPLETE")
+    cf.executes(name, "UPDATE")
+    cf.replays(
+        name,
+        [
+            {"status": "UPDATE_COMPLETE", "events": [earlier]},  # CloudFormation has not started yet
+            {"status": "UPDATE_IN_PROGRESS", "events": [started, earlier]},
+            {"status": "UPDATE_COMPLETE", "events": [ended, started, earlier]},
+        ],
+        {"PagesBucket": "new"},
+    )
+    change = StackChange(name, {"Resources": {}}, lambda exists: [], [])
+
+    result = deploy_stack(account.aws.client("cloudformation"), change, account.say, account.wait)
+
+    cf.done()
+    assert result.outputs == {"PagesBucket": "new"} and account.sleeps == [1, 1]
