@@ -24,7 +24,7 @@ from ..collector.survey import Survey
 from .aws import Aws, Say, Steps, output
 from .secrets import finish_rotation, prepare_origin_secret, store_webhook, webhook_url
 from .site_sync import SyncPlan, sync_site, template_location, upload_bundle
-from .stacks import StackChange, Wait, delete_stack, deploy_stack, describe_stack
+from .stacks import StackChange, StackResult, Wait, delete_stack, deploy_stack, describe_stack
 
 # What the data stack must never lose: a change set that removes or replaces it is refused before it runs.
 PROTECTED = frozenset({"Table"})
@@ -105,14 +105,8 @@ def deploy(
                 PROTECTED,
             )
             data = deploy_stack(cfn, data_change, say, wait, dry)
-            if dry:
-                bucket, table = (
-                    data.outputs.get("ArtifactsBucket"),
-                    data.outputs.get("TableName", names.table),
-                )
-            else:
-                bucket = output(data.outputs, "ArtifactsBucket", names.data_stack)
-                table = output(data.outputs, "TableName", names.data_stack)
+            bucket = needed(data, "ArtifactsBucket", dry)
+            table = needed(data, "TableName", dry) or names.table
         with steps.step("Lambda bundle"):
             key = upload_bundle(s3, bucket, pkg, say, dry)
         with steps.step("Secrets"):
@@ -134,11 +128,7 @@ def deploy(
                     wait,
                     dry,
                 )
-                web_acl = (
-                    waf.outputs.get("WebAclArn", "")
-                    if dry
-                    else output(waf.outputs, "WebAclArn", names.waf_stack)
-                )
+                web_acl = needed(waf, "WebAclArn", dry) or ""
         with steps.step(f"App stack {names.app_stack}"):
             template = app_template(pkg, bucket or "(the artifacts bucket)", key)
             params = AppParameters(table, secret.current, web_acl, options.budget_email, options.budget_usd)
@@ -152,20 +142,15 @@ def deploy(
             app = deploy_stack(cfn, app_change, say, wait, dry)
             if not dry and finish_rotation(ssm, names, secret):
                 say("      CloudFront sends the new origin secret everywhere: the old one is now refused")
-            if not dry and not survey.waf:
-                remove_waf(aws, names, say, wait)
-        site_url = survey.site_url or app.outputs.get("SiteURL")
-        if not dry:
-            site_url = survey.site_url or output(app.outputs, "SiteURL", names.app_stack)
-        effective = replace(survey, site_url=site_url)
+            if not survey.waf:
+                remove_waf(aws, names, say, wait, dry)
         with steps.step("Survey definition"):
+            site_url = survey.site_url or needed(app, "SiteURL", dry)
+            effective = replace(survey, site_url=site_url)
             version, published = publish_definition(aws, table, effective, dry, data.outputs, say)
         with steps.step("Pages"):
-            pages = app.outputs.get("PagesBucket")
-            if not dry:
-                pages = output(app.outputs, "PagesBucket", names.app_stack)
-            plan = sync_site(aws, effective, pages, Path(tmp) / "site", dry_run=dry)
-            say(f"      {plan.words()}" + (" (would be)" if dry else ""))
+            plan = sync_site(aws, effective, needed(app, "PagesBucket", dry), Path(tmp) / "site", dry_run=dry)
+            say(f"      {plan.words()}" + (" (dry run)" if dry else ""))
     if dry:
         say("Dry run: nothing was created or changed.")
     prefix = f"{site_url}/{survey.id}"
@@ -185,12 +170,20 @@ def deploy(
     )
 
 
-def remove_waf(aws: Aws, names: Names, say: Say, wait: Wait) -> None:
+def needed(result: StackResult, key: str, dry: bool) -> str | None:
+    """A stack output later steps need. A dry run may find none (the stack is not there yet); a deploy that
+    finds none stops with a sentence naming the stack (never a KeyError)."""
+    return result.outputs.get(key) if dry else output(result.outputs, key, result.name)
+
+
+def remove_waf(aws: Aws, names: Names, say: Say, wait: Wait, dry: bool) -> None:
     """[limits] waf was turned off: the web ACL's stack goes once the distribution no longer uses it."""
     cfn = aws.client("cloudformation", WAF_REGION)
     if describe_stack(cfn, names.waf_stack) is not None:
-        say(f"      [limits] waf is off: removing the web ACL stack {names.waf_stack} ({WAF_REGION})")
-        delete_stack(cfn, names.waf_stack, say, wait)
+        verb = "would remove" if dry else "removing"
+        say(f"      [limits] waf is off: {verb} the web ACL stack {names.waf_stack} ({WAF_REGION})")
+        if not dry:
+            delete_stack(cfn, names.waf_stack, say, wait)
 
 
 def publish_definition(
