@@ -191,11 +191,14 @@ def built_files(result: Any) -> list[str]:
     return files
 
 
-def sync_site(aws: Aws, survey: Survey, bucket: str | None, out: Path, dry_run: bool) -> SyncPlan:
-    """Build the pages into `out` and bring the bucket to exactly them (or only plan it)."""
+def sync_site(
+    aws: Aws, survey: Survey, bucket: str | None, out: Path, dry_run: bool, published: Iterable[Any] = ()
+) -> SyncPlan:
+    """Build the pages into `out` (keeping the pages of `published` versions as hand-offs) and bring the
+    bucket to exactly them (or only plan it)."""
     from ..build import build_site
 
-    result = build_site(survey, out=out)
+    result = build_site(survey, out=out, published=published)
     prefix = site_prefix(survey.site_url or "")
     local = page_objects(out, built_files(result), prefix)
     s3 = aws.client("s3")

@@ -149,7 +149,10 @@ def deploy(
             effective = replace(survey, site_url=site_url)
             version, published = publish_definition(aws, table, effective, dry, data.outputs, say)
         with steps.step("Pages"):
-            plan = sync_site(aws, effective, needed(app, "PagesBucket", dry), Path(tmp) / "site", dry_run=dry)
+            # the pages of every published version stay, as hand-offs: a printed URL is forever
+            versions = published_versions(aws, table, effective) if data.outputs else []
+            pages = needed(app, "PagesBucket", dry)
+            plan = sync_site(aws, effective, pages, Path(tmp) / "site", dry_run=dry, published=versions)
             say(f"      {plan.words()}" + (" (dry run)" if dry else ""))
     if dry:
         say("Dry run: nothing was created or changed.")
@@ -246,6 +249,18 @@ def publish(aws: Aws, table: str, survey: Survey, definition: dict[str, Any]) ->
     store = _open(aws, table, survey)
     try:
         return store.publish(definition)
+    finally:
+        store.close()
+
+
+def published_versions(aws: Aws, table: str, survey: Survey) -> list[Any]:
+    """Every definition version published to the stage's table: the build keeps their pages (hand-offs for
+    people and locations that left), since a printed URL is forever."""
+    from ..collector.names import readable
+
+    store = _open(aws, table, survey)
+    try:
+        return readable(store.definitions(survey.id))
     finally:
         store.close()
 
