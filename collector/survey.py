@@ -170,6 +170,9 @@ class Survey:
     recognition_limit: int = DEFAULT_RECOGNITION_LIMIT
     address_limit: int = DEFAULT_ADDRESS_LIMIT
     followup_goal_hours: int = DEFAULT_FOLLOWUP_GOAL_HOURS
+    # `[limits] waf = true`: `wowcard deploy` puts a WAF web ACL with a per-client rate limit in front of the
+    # stage's CloudFront (costs about 6 USD a month; docs/deploy.md). Not part of the compiled definition.
+    waf: bool = False
     # Owner texts given per language (`text.es = "…"`): field path → language → text. The fields above hold
     # the default language's; `text()` picks another.
     translations: dict[str, dict[str, str]] = field(default_factory=dict, hash=False)
@@ -375,6 +378,9 @@ def parse(data: dict[str, Any], folder: Path | None = None, source: Path | None 
         )
     alerts_table = top.table("alerts")
     alerts = _alerts(alerts_table) if "alerts" in top.data else None
+    limits_table = top.table("limits")
+    waf = limits_table.boolean("waf", default=False)
+    limits_table.done()
     survey = Survey(
         id=survey_id,
         brand=brand,
@@ -395,6 +401,7 @@ def parse(data: dict[str, Any], folder: Path | None = None, source: Path | None 
         source=source,
         translations=top.translations,
         alerts=alerts,
+        waf=waf,
         **_fairness(top.table("fairness")),
         followup_goal_hours=top.integer(
             "followup_goal_hours", 1, 24 * 90, default=DEFAULT_FOLLOWUP_GOAL_HOURS
