@@ -341,7 +341,7 @@ class _Handler(BaseHTTPRequestHandler):
     def handle_one_request(self) -> None:
         self.deadline.next_request()
         self.replied = False
-        self.command, self.request_version, self.requestline = "", "HTTP/0.9", ""
+        self.command, self.request_version, self.requestline = "", "", ""
         try:
             self._one_request()
         except TimeoutError:
@@ -372,6 +372,8 @@ class _Handler(BaseHTTPRequestHandler):
         """The request could not even be parsed: a JSON error like every other, and the connection closed
         (where the next request would start is unknown)."""
         self.close_connection = True
+        if self.request_version == "HTTP/0.9":
+            self.request_version = ""  # an HTTP/0.9 reply has no status line: nobody would see the error
         texts = {
             400: "the request is malformed",
             414: "the address is too long",

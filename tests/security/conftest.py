@@ -77,10 +77,11 @@ class Served:
         return b"".join(p.read_bytes() for p in sorted(folder.glob("responses.db*")))
 
 
-def serve(survey: Survey) -> Iterator[Served]:
+def serve(survey: Survey, **options: Any) -> Iterator[Served]:
+    """Serve in this process for the block; `options` go to `serve.running` (limits, rate_clock)."""
     original = config.settings
     try:
-        with serving.running(survey, port=0) as server:
+        with serving.running(survey, port=0, **options) as server:
             yield Served(server, survey)
     finally:
         config.close()
