@@ -1,0 +1,72 @@
+"""`wowcard serve` out of file descriptors, as a real process whose open-file limit is lowered while it runs:
+every waiting connection is answered 503 (none hangs), the process does not spin on the connections it cannot
+accept, and once the pressure goes a real answer is stored. And the limits are set from the command line."""
+
+from __future__ import annotations
+
+import os
+import resource
+import select
+import time
+from pathlib import Path
+
+import pytest
+from rawhttp import connect, parse_replies, read_until_closed, request
+
+pytestmark = pytest.mark.skipif(
+    not Path("/proc/self/stat").exists(), reason="reads the server's state in /proc"
+)
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def test_out_of_file_descriptors_serve_answers_503_without_spinning_and_recovers(served, stored) -> None:
+    pid, port = served.process.pid, served.port
+    version = served.definition()["version"]
+    _, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (len(os.listdir(f"/proc/{pid}/fd")) + 4, hard))
+    sockets = [connect(port, timeout=5) for _ in range(40)]
+    held: list = []
+    try:
+        # Connections that cannot get a descriptor are told so at once; the few accepted wait for a request.
+        readable, _, _ = select.select(sockets, [], [], 2.0)
+        turned_away = [parse_replies(read_until_closed(s)) for s in readable]
+        assert len(turned_away) >= 30
+        assert all([r.status for r in replies] == [503] for replies in turned_away)
+        for sock in (s for s in sockets if s not in readable):
+            sock.sendall(request("GET", "/harbour/quay/", close=True))
+            assert parse_replies(read_until_closed(sock))[0].status in (200, 503)
+        # Under the pressure a new answer is turned away with 503 (the page's queue sends it again) ...
+        held += [connect(port) for _ in range(6)]
+        assert 503 in {served.post_answer({"v": version, "id": "during-the-pressure"})[0] for _ in range(3)}
+        # ... and the server does not spin on the connections it cannot accept.
+        before, started = cpu_seconds(pid), time.monotonic()
+        time.sleep(1.0)
+        busy = (cpu_seconds(pid) - before) / (time.monotonic() - started)
+        assert busy < 0.3, f"serve used {busy:.0%} of a CPU while out of descriptors"
+    finally:
+        for sock in sockets + held:
+            sock.close()
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (hard, hard))  # the pressure goes
+    answer = {"v": version, "id": "after-the-pressure", "location": "quay", "wow": "yes", "staff": "maya"}
+    assert served.post_answer(answer)[0] == 201
+    assert served.stop() == 0
+    assert "after-the-pressure" in [r["id"] for r in stored()[0]]
+
+
+def test_the_limits_are_set_on_the_command_line(start_serve, survey_dir: Path) -> None:
+    server = start_serve(survey_dir, "--max-connections", "2", "--rate-limit", "0")
+    held = [connect(server.port) for _ in range(2)]
+    try:
+        for sock in held:
+            sock.sendall(request("GET", "/api/healthz"))
+            assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
+        status, headers, _ = server.request("GET", "/harbour/quay/")
+        assert (status, headers["Retry-After"]) == (503, "1")
+    finally:
+        for sock in held:
+            sock.close()
+    assert server.stop() == 0
