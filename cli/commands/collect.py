@@ -7,6 +7,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -118,7 +119,7 @@ def serve(survey_path: Path, port: int, host: str, max_connections: int, rate_li
     click.echo("Stopped; every answer received is stored.")
 
 
-def _network(server, host: str, width: int) -> None:  # type: ignore[no-untyped-def]
+def _network(server: Any, host: str, width: int) -> None:
     """The pages at this machine's network addresses, and a QR code of the first for the owner's phone."""
     from ..lan import WILDCARDS, print_qr
 
