@@ -175,37 +175,51 @@ def make_gateway(app: Any) -> LocalGateway:
 
 
 class _Connections:
-    """Which connections sit idle between requests, so shutdown can close them without cutting a request."""
+    """Which connections sit idle between requests (oldest first), so that shutdown can close them without
+    cutting a request, and a new client can take the place of one kept alive when every slot is taken."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._idle: set[BaseHTTPRequestHandler] = set()
+        self._idle: dict[BaseHTTPRequestHandler, None] = {}
         self.closing = False
 
     def idle(self, handler: BaseHTTPRequestHandler) -> bool:
         with self._lock:
             if self.closing:
                 return False
-            self._idle.add(handler)
+            self._idle.pop(handler, None)
+            self._idle[handler] = None
             return True
 
     def busy(self, handler: BaseHTTPRequestHandler) -> None:
         with self._lock:
-            self._idle.discard(handler)
+            self._idle.pop(handler, None)
 
-    def gone(self, handler: BaseHTTPRequestHandler) -> None:
+    gone = busy
+
+    def close_oldest_idle(self) -> bool:
         with self._lock:
-            self._idle.discard(handler)
+            if not self._idle:
+                return False
+            handler = next(iter(self._idle))
+            del self._idle[handler]
+        _hang_up(handler)
+        return True
 
     def close_idle(self) -> None:
         with self._lock:
             self.closing = True
-            idle, self._idle = list(self._idle), set()
+            idle, self._idle = list(self._idle), {}
         for handler in idle:
-            try:
-                handler.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            _hang_up(handler)
+
+
+def _hang_up(handler: BaseHTTPRequestHandler) -> None:
+    """End a connection waiting for its next request: its thread reads the end and finishes."""
+    try:
+        handler.connection.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -240,8 +254,11 @@ class _HTTPServer(ThreadingHTTPServer):
 
     def process_request(self, request: Any, client_address: Any) -> None:
         if not self._slots.acquire(blocking=False):
-            _turn_away(request)
-            return
+            # Every slot is taken: a connection merely kept alive gives its place (its thread ends at once);
+            # when all are busy with requests, this client is told to come back in a second.
+            if not (self.connections.close_oldest_idle() and self._slots.acquire(timeout=0.1)):
+                _turn_away(request)
+                return
         try:
             super().process_request(request, client_address)
         except BaseException:

@@ -5,10 +5,21 @@ over. The limiter's memory stays bounded whatever the number of addresses."""
 
 from __future__ import annotations
 
+import select
 import time
+from collections.abc import Callable
 from contextlib import ExitStack, contextmanager
 
-from rawhttp import CLOSING, connect, converse, post_answer, read_reply, request
+from rawhttp import (
+    CLOSING,
+    connect,
+    converse,
+    parse_replies,
+    post_answer,
+    read_reply,
+    read_until_closed,
+    request,
+)
 
 from wowcard.serve_limits import Limits, RateLimiter
 
@@ -30,15 +41,22 @@ class Clock:
 # --- the connection cap ----------------------------------------------------------------------------------
 
 
+def wait_until(condition: Callable[[], object], seconds: float = 5) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the server never got there"
+        time.sleep(0.01)
+
+
 def test_beyond_the_connection_cap_a_client_is_answered_503_at_once_and_served_when_a_slot_frees(
     survey,
 ) -> None:
     with served_with(survey, limits=Limits(max_connections=3)) as served, ExitStack() as held:
         port = served.server.port
         holders = [held.enter_context(connect(port)) for _ in range(3)]
-        for sock in holders:  # each slot is really taken: its connection is being served
-            sock.sendall(request("GET", "/api/healthz"))
-            assert read_reply(sock).status == 200
+        for sock in holders:  # each slot is busy with a request whose headers are still coming
+            sock.sendall(b"GET /harbour/quay/ HTTP/1.1\r\nX-Slow: 1\r\n")
+        wait_until(lambda: not served.server.httpd.connections._idle)
         started = time.monotonic()
         replies = converse(port, request("GET", "/harbour/quay/"))
         assert time.monotonic() - started < 1
@@ -46,12 +64,26 @@ def test_beyond_the_connection_cap_a_client_is_answered_503_at_once_and_served_w
             (503, "1", "close")
         ]
         assert replies[0].json() == {"error": "the server is busy; try again in a second", "field": None}
-        holders[0].close()
+        holders[0].sendall(b"Connection: close\r\n\r\n")  # one request completes: its slot is free again
+        assert parse_replies(read_until_closed(holders[0]))[0].status == 200
         deadline = time.monotonic() + 5
         while (status := converse(port, request("GET", "/harbour/quay/", close=True))[0].status) == 503:
             assert time.monotonic() < deadline, "the freed slot was never given back"
             time.sleep(0.02)
         assert status == 200
+
+
+def test_when_every_slot_is_taken_a_connection_merely_kept_alive_gives_its_place(survey) -> None:
+    with served_with(survey, limits=Limits(max_connections=2)) as served, ExitStack() as held:
+        port = served.server.port
+        idle = [held.enter_context(connect(port)) for _ in range(2)]
+        for sock in idle:  # a request each, then kept alive with nothing to do
+            sock.sendall(request("GET", "/api/healthz"))
+            assert read_reply(sock).status == 200
+        wait_until(lambda: len(served.server.httpd.connections._idle) == 2)
+        assert [r.status for r in converse(port, request("GET", "/harbour/quay/", close=True))] == [200]
+        closed, _, _ = select.select(idle, [], [], 5)  # one idle connection was closed for the newcomer
+        assert [read_until_closed(sock) for sock in closed] == [b""]
 
 
 # --- the rate limit ----------------------------------------------------------------------------------------
