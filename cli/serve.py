@@ -503,15 +503,15 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(response["statusCode"], payload, headers)
 
     def _body(self, length: int) -> bytes | None:
-        """The request body, or None when the client hung up before sending it all. A body over the
-        collector's limit is not read at all: the app refuses it by its Content-Length (413) and the
-        connection is closed."""
+        """The request body, or None when the client stopped sending before its Content-Length (refused). A
+        body over the collector's limit is not read at all: the app refuses it by its Content-Length (413)
+        and the connection is closed."""
         if length > MAX_BODY_BYTES:
             self.close_connection = True
             return b""
         body = self.rfile.read(length) if length else b""
         if len(body) < length:
-            self.close_connection = True
+            self._refuse(400, "the body is shorter than its Content-Length")
             return None
         return body
 
