@@ -7,6 +7,7 @@ import dataclasses
 import http.client
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,10 @@ def serve(survey: Survey, **options: Any) -> Iterator[Served]:
     finally:
         config.close()
         config.settings = original
+
+
+# For a test that sets its own limits: `with served_with(survey, limits=Limits(…)) as served:`.
+served_with = contextmanager(serve)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 import time
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -25,9 +24,7 @@ from rawhttp import (
 
 from wowcard.serve_limits import Limits
 
-from .conftest import Served, serve
-
-served_with = contextmanager(serve)
+from .conftest import Served, served_with
 
 
 def an_answer(served: Served, response_id: str) -> dict[str, Any]:

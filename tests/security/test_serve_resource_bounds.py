@@ -8,7 +8,7 @@ from __future__ import annotations
 import select
 import time
 from collections.abc import Callable
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 
 from rawhttp import (
     CLOSING,
@@ -23,9 +23,7 @@ from rawhttp import (
 
 from wowcard.serve_limits import Limits, RateLimiter
 
-from .conftest import serve
-
-served_with = contextmanager(serve)
+from .conftest import served_with
 
 
 class Clock:
