@@ -65,6 +65,8 @@ SOCKET_TIMEOUT_SECONDS = 30
 TEXT_TYPES = ("text/", "application/json", "application/javascript", "image/svg+xml")
 # As CloudFront does: compress text files from 1,000 bytes, when the browser says it takes the encoding.
 COMPRESS_FROM_BYTES = 1000
+COMPRESS_UP_TO_BYTES = 10_000_000
+CACHE_COMPRESSED_UP_TO_BYTES = 256 * 1024  # the pages themselves: a few of them, some kilobytes each
 OUT_OF_FILES = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
 NAME_MAX = 255  # the longest file name (in bytes) the usual file systems allow
 
@@ -562,7 +564,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers["Content-Type"] = content_type + "; charset=utf-8"
             headers["Vary"] = "Accept-Encoding"
             encoding = accepted_encoding(self.headers.get("Accept-Encoding", ""))
-            if encoding is not None and len(data) >= COMPRESS_FROM_BYTES:
+            if encoding is not None and COMPRESS_FROM_BYTES <= len(data) <= COMPRESS_UP_TO_BYTES:
                 data = compressed(data, encoding)
                 headers["Content-Encoding"] = encoding
         self._send(200, data, headers)
@@ -612,9 +614,19 @@ def accepted_encoding(header: str) -> str | None:
     return None
 
 
-@functools.lru_cache(maxsize=64)
 def compressed(data: bytes, encoding: str) -> bytes:
-    """The page compressed (the same few pages are asked for again and again: each is compressed once)."""
+    """The file compressed; the same few pages are asked for again and again, so each is compressed once."""
+    if len(data) <= CACHE_COMPRESSED_UP_TO_BYTES:
+        return _compressed_page(data, encoding)
+    return _compress(data, encoding)
+
+
+@functools.lru_cache(maxsize=64)
+def _compressed_page(data: bytes, encoding: str) -> bytes:
+    return _compress(data, encoding)
+
+
+def _compress(data: bytes, encoding: str) -> bytes:
     if encoding == "br":
         return brotli.compress(data)
     return gzip.compress(data, compresslevel=6, mtime=0)

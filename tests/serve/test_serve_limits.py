@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from rawhttp import connect, parse_replies, read_until_closed, request
 
+from wowcard.serve_limits import fitting_connections
+
 pytestmark = pytest.mark.skipif(
     not Path("/proc/self/stat").exists(), reason="reads the server's state in /proc"
 )
@@ -61,16 +63,43 @@ def test_out_of_file_descriptors_serve_answers_503_without_spinning_and_recovers
     assert "after-the-pressure" in [r["id"] for r in stored()[0]]
 
 
-def test_the_limits_are_set_on_the_command_line(start_serve, survey_dir: Path) -> None:
-    server = start_serve(survey_dir, "--max-connections", "2", "--rate-limit", "0")
+def test_the_rate_limit_is_set_on_the_command_line(start_serve, survey_dir: Path) -> None:
+    server = start_serve(survey_dir, "--rate-limit", "2")
+    phone = [parse_replies(read_until_closed_after(server.port, "127.0.0.2"))[0] for _ in range(3)]
+    statuses = [(r.status, r.headers.get("retry-after")) for r in phone]
+    assert statuses == [(200, None), (200, None), (429, "30")]
+    assert server.stop() == 0
+
+
+def test_the_connection_cap_is_set_on_the_command_line(start_serve, survey_dir: Path) -> None:
+    server = start_serve(survey_dir, "--max-connections", "2")
     held = [connect(server.port) for _ in range(2)]
     try:
-        for sock in held:  # busy with a request whose headers are still coming
+        for sock in held:  # each connection's thread is running: one request answered, the next one begun
+            sock.sendall(request("GET", "/api/healthz"))
+            assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
             sock.sendall(b"GET /harbour/quay/ HTTP/1.1\r\nX-Slow: 1\r\n")
-        time.sleep(0.5)  # the two connections are taken by their threads
+        time.sleep(0.2)  # the threads read their request lines
         status, headers, _ = server.request("GET", "/harbour/quay/")
         assert (status, headers["Retry-After"]) == (503, "1")
     finally:
         for sock in held:
             sock.close()
     assert server.stop() == 0
+
+
+def read_until_closed_after(port: int, source: str) -> bytes:
+    with connect(port, source) as sock:
+        sock.sendall(request("GET", "/api/healthz", close=True))
+        return read_until_closed(sock)
+
+
+def test_the_connection_cap_fits_the_open_file_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    in_use = len(os.listdir("/proc/self/fd"))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (in_use + 164, hard))
+    try:
+        assert fitting_connections(256) == (50, in_use + 164)  # 2 descriptors a connection, 64 kept aside
+        assert fitting_connections(20) == (20, None)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
