@@ -438,6 +438,11 @@ class _Handler(BaseHTTPRequestHandler):
         connection closes: where the next request would start is unknown). Two lengths, or a length with
         Transfer-Encoding, are what request smuggling is made of: one reader would take one, another the
         other."""
+        # "Content-Length : 5" (a defect to Python's parser) or a header folded onto the next line (obsolete,
+        # RFC 9112 says refuse it): one reader takes such a header, another skips it.
+        if self.headers.defects or any("\n" in value for value in self.headers.values()):
+            self._refuse(400, "the request headers are malformed")
+            return None
         lengths = self.headers.get_all("Content-Length") or []
         if self.headers.get_all("Transfer-Encoding"):
             if lengths:
