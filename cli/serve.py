@@ -52,7 +52,14 @@ from .collector import config
 from .collector.answers import MAX_BODY_BYTES
 from .collector.collect import site_path
 from .collector.survey import Survey
-from .serve_limits import Deadline, DeadlineReader, Limits, RateLimiter, fitting_connections
+from .serve_limits import (
+    ClientConnections,
+    Deadline,
+    DeadlineReader,
+    Limits,
+    RateLimiter,
+    fitting_connections,
+)
 
 try:  # compressed pages in brotli too when the package happens to be installed (it is not a dependency)
     import brotli  # type: ignore[import-not-found]
@@ -199,11 +206,15 @@ class _Connections:
 
     gone = busy
 
-    def close_oldest_idle(self) -> bool:
+    def idle_count(self) -> int:
+        return len(self._idle)
+
+    def close_oldest_idle(self, of: Callable[[str], bool] = lambda address: True) -> bool:
+        """Close the connection idle the longest (of a client whose address `of` accepts), if there is one."""
         with self._lock:
-            if not self._idle:
+            handler = next((h for h in self._idle if of(h.client_address[0])), None)
+            if handler is None:
                 return False
-            handler = next(iter(self._idle))
             del self._idle[handler]
         _hang_up(handler)
         return True
@@ -249,29 +260,53 @@ class _HTTPServer(ThreadingHTTPServer):
         self.max_connections, self.file_limit = fitting_connections(limits.max_connections)
         self._slots = threading.BoundedSemaphore(self.max_connections)
         self.limiter = RateLimiter(limits.rate_per_minute, limits.max_clients, clock=rate_clock)
+        self.per_client = ClientConnections(self.limiter, limits.connections_per_client)
         # One descriptor kept in reserve: when the process runs out, freeing it lets a waiting connection be
         # accepted and told 503, instead of staying in the queue and keeping serve_forever spinning on it.
         self._spare: int | None = os.open(os.devnull, os.O_RDONLY)
         super().__init__(address, _Handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        if not self._slots.acquire(blocking=False):
-            # Every slot is taken: a connection merely kept alive gives its place (its thread ends at once);
-            # when all are busy with requests, this client is told to come back in a second.
-            if not (self.connections.close_oldest_idle() and self._slots.acquire(timeout=0.1)):
-                _turn_away(request)
-                return
+        if not self._admit(client_address[0]):
+            _turn_away(request)
+            return
         try:
             super().process_request(request, client_address)
         except BaseException:
-            self._slots.release()  # no thread was started (the machine has no more threads to give)
+            self._release(client_address)  # no thread was started (the machine has no more to give)
             raise
+
+    @property
+    def open_connections(self) -> int:
+        return self.max_connections - self._slots._value  # type: ignore[attr-defined]
+
+    def _admit(self, address: str) -> bool:
+        """Count a new connection against its client's share and take a slot for it. When either is full, a
+        connection merely kept alive (the client's own, or anyone's) gives its place: its thread ends at once.
+        When every one is busy with a request, the newcomer is told to come back in a second."""
+        if not self.per_client.open(address):
+            mine = self.limiter.client_key(address)
+            if not (
+                self.connections.close_oldest_idle(lambda other: self.limiter.client_key(other) == mine)
+                and self.per_client.open(address, wait=0.1)
+            ):
+                return False
+        if self._slots.acquire(blocking=False):
+            return True
+        if self.connections.close_oldest_idle() and self._slots.acquire(timeout=0.1):
+            return True
+        self.per_client.close(address)
+        return False
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         try:
             super().process_request_thread(request, client_address)
         finally:
-            self._slots.release()
+            self._release(client_address)
+
+    def _release(self, client_address: Any) -> None:
+        self._slots.release()
+        self.per_client.close(client_address[0])
 
     def get_request(self) -> tuple[socket.socket, Any]:
         try:

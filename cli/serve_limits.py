@@ -33,6 +33,7 @@ THIS_MACHINE = frozenset({"127.0.0.1", "::1", "::ffff:127.0.0.1"})
 @dataclass(frozen=True, slots=True)
 class Limits:
     max_connections: int = MAX_CONNECTIONS  # connections served at once; beyond: 503 and closed at once
+    connections_per_client: int = MAX_CONNECTIONS // 4  # so that one address cannot hold them all
     rate_per_minute: int = RATE_PER_MINUTE  # requests per client address per minute (and as a burst); 0: off
     request_seconds: float = 30.0  # from a request's first byte to its last (headers and body together)
     idle_seconds: float = 15.0  # how long a kept-alive connection waits for its next request
@@ -83,9 +84,9 @@ class RateLimiter:
         self._lock = threading.Lock()
 
     def check(self, address: str) -> int:
-        if self.per_second <= 0 or address in THIS_MACHINE:
+        key = self.client_key(address)
+        if self.per_second <= 0 or key is None:
             return 0
-        key = self._client_key(address)
         now = self.clock()
         with self._lock:
             bucket = self._buckets.pop(key, None) or _Bucket(self.capacity, now)
@@ -102,7 +103,10 @@ class RateLimiter:
     def clients(self) -> int:
         return len(self._buckets)
 
-    def _client_key(self, address: str) -> bytes:
+    def client_key(self, address: str) -> bytes | None:
+        """Who the client is, as the limits count it (never its raw address); None for this machine."""
+        if address in THIS_MACHINE:
+            return None
         try:
             ip = ipaddress.ip_address(address.split("%", 1)[0])
         except ValueError:
@@ -112,6 +116,39 @@ class RateLimiter:
                 ip = ip.ipv4_mapped
             raw = ip.packed[:8] if ip.version == 6 else ip.packed
         return hmac.new(self._key, raw, hashlib.sha256).digest()[:16]
+
+
+class ClientConnections:
+    """How many connections each client address holds, so that one address cannot take every slot (a client
+    dripping requests never finishes one, so the rate limit alone would never see it)."""
+
+    def __init__(self, limiter: RateLimiter, per_client: int) -> None:
+        self.limiter, self.per_client = limiter, per_client
+        self._held: dict[bytes, int] = {}
+        self._freed = threading.Condition()
+
+    def open(self, address: str, wait: float = 0.0) -> bool:
+        """Count a new connection of this client, waiting up to `wait` seconds for one of its own to end."""
+        key = self.limiter.client_key(address)
+        if key is None:
+            return True
+        with self._freed:
+            if not self._freed.wait_for(lambda: self._held.get(key, 0) < self.per_client, timeout=wait):
+                return False
+            self._held[key] = self._held.get(key, 0) + 1
+            return True
+
+    def close(self, address: str) -> None:
+        key = self.limiter.client_key(address)
+        if key is None:
+            return
+        with self._freed:
+            left = self._held.get(key, 0) - 1
+            if left > 0:
+                self._held[key] = left
+            else:
+                self._held.pop(key, None)  # memory follows the connections open, nothing more
+            self._freed.notify_all()
 
 
 # --- the request deadline --------------------------------------------------------------------------------

@@ -74,8 +74,18 @@ def test_a_page_request_with_a_body_too_large_to_read_closes_the_connection(serv
         [" Content-Length: 5"],  # a continuation of nothing
         ["Content-Length: 5", " 180"],  # folded onto two lines
     ],
-    ids=["same-twice", "two-lengths", "a-list", "te-and-cl", "cl-and-te", "superscript-two", "negative",
-         "space-before-colon", "continuation-first", "folded"],  # fmt: skip
+    ids=[
+        "same-twice",
+        "two-lengths",
+        "a-list",
+        "te-and-cl",
+        "cl-and-te",
+        "superscript-two",
+        "negative",
+        "space-before-colon",
+        "continuation-first",
+        "folded",
+    ],  # fmt: skip
 )
 @pytest.mark.parametrize("path", ["/harbour/quay/", "/api/s/harbour/responses"], ids=["page", "api"])
 def test_ambiguous_framing_is_400_and_the_connection_is_closed(

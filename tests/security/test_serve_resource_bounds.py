@@ -23,7 +23,7 @@ from rawhttp import (
 
 from wowcard.serve_limits import Limits, RateLimiter
 
-from .conftest import served_with
+from .conftest import Served, served_with
 
 
 class Clock:
@@ -46,6 +46,12 @@ def wait_until(condition: Callable[[], object], seconds: float = 5) -> None:
         time.sleep(0.01)
 
 
+def busy(served: Served) -> int:
+    """Connections the server holds that are in the middle of a request."""
+    httpd = served.server.httpd
+    return httpd.open_connections - httpd.connections.idle_count()
+
+
 def test_beyond_the_connection_cap_a_client_is_answered_503_at_once_and_served_when_a_slot_frees(
     survey,
 ) -> None:
@@ -54,7 +60,7 @@ def test_beyond_the_connection_cap_a_client_is_answered_503_at_once_and_served_w
         holders = [held.enter_context(connect(port)) for _ in range(3)]
         for sock in holders:  # each slot is busy with a request whose headers are still coming
             sock.sendall(b"GET /harbour/quay/ HTTP/1.1\r\nX-Slow: 1\r\n")
-        wait_until(lambda: not served.server.httpd.connections._idle)
+        wait_until(lambda: busy(served) == 3)
         started = time.monotonic()
         replies = converse(port, request("GET", "/harbour/quay/"))
         assert time.monotonic() - started < 1
@@ -78,10 +84,38 @@ def test_when_every_slot_is_taken_a_connection_merely_kept_alive_gives_its_place
         for sock in idle:  # a request each, then kept alive with nothing to do
             sock.sendall(request("GET", "/api/healthz"))
             assert read_reply(sock).status == 200
-        wait_until(lambda: len(served.server.httpd.connections._idle) == 2)
+        wait_until(lambda: served.server.httpd.connections.idle_count() == 2)
         assert [r.status for r in converse(port, request("GET", "/harbour/quay/", close=True))] == [200]
         closed, _, _ = select.select(idle, [], [], 5)  # one idle connection was closed for the newcomer
         assert [read_until_closed(sock) for sock in closed] == [b""]
+
+
+def test_one_client_address_cannot_hold_more_than_its_share_of_the_connections(survey) -> None:
+    limits = Limits(max_connections=10, connections_per_client=2)
+    with served_with(survey, limits=limits) as served, ExitStack() as held:
+        port = served.server.port
+        dripping = [held.enter_context(connect(port, "127.0.0.2")) for _ in range(2)]
+        for sock in dripping:  # requests whose headers never end: the rate limit never sees them
+            sock.sendall(b"GET /harbour/quay/ HTTP/1.1\r\nX-Slow: 1\r\n")
+        wait_until(lambda: busy(served) == 2)
+        assert [r.status for r in converse(port, request("GET", "/harbour/quay/"), "127.0.0.2")] == [503]
+        assert [
+            r.status for r in converse(port, request("GET", "/harbour/quay/", close=True), "127.0.0.3")
+        ] == [200]
+        assert [r.status for r in converse(port, request("GET", "/harbour/quay/", close=True))] == [200]
+
+
+def test_a_clients_own_idle_connection_gives_its_place_to_its_new_one(survey) -> None:
+    limits = Limits(max_connections=10, connections_per_client=2)
+    with served_with(survey, limits=limits) as served, ExitStack() as held:
+        port = served.server.port
+        idle = [held.enter_context(connect(port, "127.0.0.2")) for _ in range(2)]
+        for sock in idle:
+            sock.sendall(request("GET", "/api/healthz"))
+            assert read_reply(sock).status == 200
+        wait_until(lambda: served.server.httpd.connections.idle_count() == 2)
+        phone = request("GET", "/harbour/quay/", close=True)
+        assert [r.status for r in converse(port, phone, "127.0.0.2")] == [200]
 
 
 # --- the rate limit ----------------------------------------------------------------------------------------
