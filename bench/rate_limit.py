@@ -5,8 +5,9 @@ connection:
 1. with no rate limit (`--rate-limit 0`): the requests per second one client can push through serve;
 2. with the rate limit (default 300 a minute): how many answers get through before the first 429, the
    answers per second that get through after that, and how fast the refusals come back;
-3. a crowd beyond the connection cap: `--crowd` connections opened at once and held, against the default
-   cap; how many are answered 503 and how fast, and whether serve answers again once they go.
+3. a crowd beyond the connection cap: `--crowd` connections opened at once, each starting a request it never
+   finishes (from this machine, so that the per-address share does not stop them first); how many are
+   answered 503 and how fast, and whether serve answers again once they go.
 
     .venv/bin/python bench/rate_limit.py [--seconds 10] [--rate-limit 300] [--crowd 300]
 
@@ -66,7 +67,14 @@ def crowd(port: int, count: int) -> tuple[int, int, float, int]:
     """Open `count` connections at once and hold them; (turned away with 503, other, seconds to answer them
     all, the status of a request once they are gone)."""
     began = time.perf_counter()
-    sockets = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(count)]
+    sockets = []
+    for _ in range(count):  # each starts a request whose headers never end, as a slow-drip attacker does
+        sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        try:
+            sock.sendall(b"GET / HTTP/1.1\r\nX-Slow: 1\r\n")
+        except OSError:
+            pass  # turned away before it could send
+        sockets.append(sock)
     turned_away = other = 0
     waiting = list(sockets)
     deadline = time.monotonic() + 5
@@ -145,7 +153,7 @@ def main() -> None:
           f"(the limit: {args.rate_limit / 60:.1f}/s)")  # fmt: skip
     print(f"    429s: {len(refused)} ({len(refused) / max(1e-9, limited['wall'] - first_refusal):,.0f}/s), "
           f"Retry-After: {limited['retry_after']} s")  # fmt: skip
-    print(f"a crowd of {args.crowd} connections held at once (cap {MAX_CONNECTIONS}):")
+    print(f"a crowd of {args.crowd} connections held busy at once (cap {MAX_CONNECTIONS}):")
     print(f"  turned away with 503: {turned_away} (other replies: {other}), all within {answered:.2f} s; "
           f"a request once they left: {after}")  # fmt: skip
 

@@ -260,7 +260,8 @@ class _HTTPServer(ThreadingHTTPServer):
         self.max_connections, self.file_limit = fitting_connections(limits.max_connections)
         self._slots = threading.BoundedSemaphore(self.max_connections)
         self.limiter = RateLimiter(limits.rate_per_minute, limits.max_clients, clock=rate_clock)
-        self.per_client = ClientConnections(self.limiter, limits.connections_per_client)
+        share = limits.connections_per_client or max(1, self.max_connections // 4)
+        self.per_client = ClientConnections(self.limiter, share)
         # One descriptor kept in reserve: when the process runs out, freeing it lets a waiting connection be
         # accepted and told 503, instead of staying in the queue and keeping serve_forever spinning on it.
         self._spare: int | None = os.open(os.devnull, os.O_RDONLY)

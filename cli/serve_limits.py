@@ -33,7 +33,7 @@ THIS_MACHINE = frozenset({"127.0.0.1", "::1", "::ffff:127.0.0.1"})
 @dataclass(frozen=True, slots=True)
 class Limits:
     max_connections: int = MAX_CONNECTIONS  # connections served at once; beyond: 503 and closed at once
-    connections_per_client: int = MAX_CONNECTIONS // 4  # so that one address cannot hold them all
+    connections_per_client: int | None = None  # so that one address cannot hold them all (None: a quarter)
     rate_per_minute: int = RATE_PER_MINUTE  # requests per client address per minute (and as a burst); 0: off
     request_seconds: float = 30.0  # from a request's first byte to its last (headers and body together)
     idle_seconds: float = 15.0  # how long a kept-alive connection waits for its next request
