@@ -10,15 +10,32 @@ import re
 import shutil
 import subprocess
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import LOGO_SVG, SURVEY_TOML
 
 from wowcard.lan import usable
 from wowcard.serve import accepted_encoding
 
+from .conftest import Served, start_serve
+
 HAS_BROTLI = importlib.util.find_spec("brotli") is not None
 BEST = "br" if HAS_BROTLI else "gzip"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """One `wowcard serve` on loopback for the tests that only read pages."""
+    folder = tmp_path_factory.mktemp("phone") / "harbour"
+    folder.mkdir()
+    (folder / "survey.toml").write_text(SURVEY_TOML, encoding="utf-8")
+    (folder / "logo.svg").write_text(LOGO_SVG, encoding="utf-8")
+    server = start_serve(folder)
+    yield server
+    assert server.stop() == 0
+
 
 # --- compression -------------------------------------------------------------------------------------------
 
