@@ -5,6 +5,7 @@ accept, and once the pressure goes a real answer is stored. And the limits are s
 from __future__ import annotations
 
 import os
+import re
 import resource
 import select
 import time
@@ -103,3 +104,18 @@ def test_the_connection_cap_fits_the_open_file_limit() -> None:
         assert fitting_connections(20) == (20, None)
     finally:
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_serve_says_when_the_open_file_limit_holds_the_connections_down(
+    start_serve, survey_dir: Path
+) -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 300), hard))  # inherited by the server
+    try:
+        server = start_serve(survey_dir)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    found = re.search(r"At most (\d+) connections at once: this process may open 300 files", server.text())
+    assert found is not None, server.text()
+    assert 0 < int(found.group(1)) < 256
+    assert server.stop() == 0
