@@ -10,6 +10,12 @@ qualifying answer, written with the response): it sweeps the outbox every second
 webhook within a few seconds of the answer, and never while the customer waits for theirs. The webhook URL
 is read from the owner's environment ("env:NAME") when an alert is sent.
 
+No client can take the server from the others (cli/serve_limits.py, docs/serve.md): a bounded number of
+connections (idle ones give way first, one address holds at most a quarter), a deadline for each request
+however slowly it drips, a rate limit per client address (429 with Retry-After), every body read or the
+connection closed and ambiguous framing refused (no request smuggling), and a descriptor kept in reserve to
+answer 503 when the process runs out. Pages are gzip-compressed for browsers that take it, as CloudFront does.
+
 Shutting down (Ctrl-C, SIGTERM) stops accepting, lets every request in flight finish (a response is stored
 in one transaction or not at all), closes idle connections, lets an alert being sent finish, and then closes
 the store: nothing is lost (an alert not yet sent stays in the outbox for the next start).
