@@ -8,21 +8,30 @@
     <out>/<survey>/error/index.html, error/<lang>/index.html
     <out>/<survey>/survey.json                           the compiled public definition
 
-Every page is self-contained (CSS, script and logo inline), checked against the gzip budget, and written
-deterministically. Each language's pages carry wowcard's texts from its gettext catalog and the owner's from
-survey.toml in that language (`wowcard.i18n`), `lang` and `dir` on <html>, and a switcher to the others.
-A manifest of the files wowcard wrote lets the next build remove pages of removed locations and staff
-without touching anything else in the folder.
+Every page is self-contained (CSS and script inline, the logo a data: URL image: wowcard.logo), checked
+against the gzip budget, and written deterministically. Each language's pages carry wowcard's texts from its
+gettext catalog and the owner's from survey.toml in that language (`wowcard.i18n`), `lang` and `dir` on
+<html>, and a switcher to the others.
+A manifest of the files wowcard wrote lets the next build remove what it no longer writes without
+touching anything else in the folder; it writes only regular files, never through a symbolic link (_Writer).
+A printed URL is forever: the survey page of a person or location that
+left survey.toml (known from the previous manifest, and from every published definition version the command
+passes in) is replaced by a hand-off page (handoff.html) in the survey's brand and the page's language, which
+sends the customer on to the location's survey, or, for a location that closed, to the survey's locations.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 import re
+import stat
 import sys
+import threading
 import zlib
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -39,6 +48,8 @@ from .collector import survey as survey_model
 
 BUDGET = 14_600  # bytes gzipped: what arrives in the first round trip of a new connection
 MANIFEST = ".wowcard-manifest.json"
+# Open files never through a link (Windows has no such flag; the lstat checks still hold), bytes as they are.
+NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
 PROGRESS_FROM = 500  # pages: smaller builds finish before a progress bar would be worth drawing
 MAX_BACK_LINKS = 8  # the error page links back to each location only while the list stays short
 WRITERS = 3  # threads compressing and writing pages while the next ones render
@@ -95,6 +106,7 @@ class BuildResult:
     survey: str
     pages: list[Page] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    handoffs: list[Handoff] = field(default_factory=list)
     definition: Path | None = None
 
     @property
@@ -115,6 +127,12 @@ class BuildResult:
             lines.append(
                 f"removed {len(self.removed)} stale files of locations or staff no longer in the survey"
             )
+        if self.handoffs:
+            lines.append(
+                f"{len(self.handoffs)} printed pages of people or locations that left now hand off "
+                "to a survey page:"
+            )
+            lines += [f"  {line}" for line in handoff_lines(self.handoffs)]
         return "\n".join(lines)
 
 
@@ -150,25 +168,31 @@ def build_site(
     collector_url: str | None = None,
     templates: Path | None = None,
     progress: bool = False,
+    published: Iterable[survey_model.Definition] = (),
 ) -> BuildResult:
-    """Render every page of the survey's site into `out` (default: the survey's `output` folder)."""
+    """Render every page of the survey's site into `out` (default: the survey's `output` folder).
+    `published`: the survey's published definition versions; their pages, like those of the previous
+    build's manifest, get a hand-off page when they are no longer survey pages."""
     site = Site.prepare(survey, collector_url, templates)
     out = Path(out) if out is not None else survey.output
     try:
-        return _write_site(site, out, progress)
+        return _write_site(site, out, progress, printed_paths(published))
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
         raise BuildError(f"cannot write the site into {out}: {exc.strerror or exc}{where}") from None
 
 
-def _write_site(site: Site, out: Path, progress: bool) -> BuildResult:
+def _write_site(site: Site, out: Path, progress: bool, published: set[str]) -> BuildResult:
     survey = site.survey
     folder = out / survey.id
     result = BuildResult(out=out, survey=survey.id)
-    planned = [job.path for job in site.jobs()] + ["survey.json"]
-    previous = _read_manifest(folder)
-    _write_manifest(folder, sorted(set(previous) | set(planned)))  # a failed build still knows what it wrote
-    writer = _Writer(folder)
+    writer = _Writer(out, survey.id)
+    previous = _read_manifest(writer)
+    current = [job.path for job in site.jobs()]
+    result.handoffs = site.handoffs((set(previous) | published) - set(current))
+    handoff_jobs = [site.handoff_job(handoff) for handoff in result.handoffs]
+    planned = current + [job.path for job in handoff_jobs] + ["survey.json"]
+    _write_manifest(writer, sorted(set(previous) | set(planned)))  # a failed build still knows what it wrote
     bar = _progress_bar(len(planned) - 1) if progress and len(planned) > PROGRESS_FROM else None
 
     def finish(batch: list[Job], sizes: Future[list[tuple[int, int]]]) -> None:
@@ -186,7 +210,7 @@ def _write_site(site: Site, out: Path, progress: bool) -> BuildResult:
             pending: deque[tuple[list[Job], Future[list[tuple[int, int]]]]] = deque()
             batch: list[Job] = []
             rendered: list[tuple[str, bytes]] = []
-            for job in site.jobs():
+            for job in itertools.chain(site.jobs(), handoff_jobs):
                 batch.append(job)
                 rendered.append((job.path, site.render(job)))
                 if len(batch) == BATCH:
@@ -203,9 +227,55 @@ def _write_site(site: Site, out: Path, progress: bool) -> BuildResult:
             bar.close()
     writer.write("survey.json", site.definition.dumps().encode("utf-8"))
     result.definition = folder / "survey.json"
-    result.removed = _remove_stale(folder, set(previous) - set(planned))
-    _write_manifest(folder, sorted(planned))
+    result.removed = _remove_stale(writer, set(previous) - set(planned))
+    _write_manifest(writer, sorted(planned))
     return result
+
+
+# A survey page of the layout: <location>/[<lang>/][s/<staff>/ | kiosk/]index.html
+PRINTED_PAGE = re.compile(
+    r"^(?P<location>[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?)/"
+    r"(?:(?P<lang>[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?)/)?"
+    r"(?:s/(?P<staff>[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?)/|kiosk/)?index\.html\Z"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Handoff:
+    """A page once written (and maybe printed) that the survey no longer has: where it is, whose it was,
+    its language if the survey still has it, and the locations whose survey it sends the customer to."""
+
+    path: str
+    url: str
+    reason: str  # who or what left, as the build reports it
+    location: str
+    lang: str | None
+    targets: tuple[str, ...]
+
+
+def printed_paths(definitions: Iterable[survey_model.Definition]) -> set[str]:
+    """Every survey page (location, language and staff pages) the given definition versions had."""
+    paths = set()
+    for definition in definitions:
+        for location in definition.locations:
+            staff = sorted(definition.staff_ids_at(location.id))
+            for prefix in [f"{location.id}/"] + [f"{location.id}/{lang}/" for lang in definition.languages]:
+                paths.add(f"{prefix}index.html")
+                paths.update(f"{prefix}s/{person}/index.html" for person in staff)
+    return paths
+
+
+def handoff_lines(handoffs: Iterable[Handoff]) -> list[str]:
+    """One line per person, location or language that left: how many pages hand off, and to where."""
+    groups: dict[str, list[Handoff]] = {}
+    for handoff in handoffs:
+        groups.setdefault(handoff.reason, []).append(handoff)
+    lines = []
+    for reason, items in sorted(groups.items()):
+        count = f"{len(items)} page" + ("s" if len(items) != 1 else "")
+        example = min(items, key=lambda h: (len(h.url), h.url)).url
+        lines.append(f"{reason}: {count} (e.g. {example}) → the survey of {', '.join(items[0].targets)}")
+    return lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,7 +313,8 @@ class Site:
         self.shared: dict[tuple[str, str], Markup] = {}
         env.globals["once"] = jinja2.pass_context(lambda context, name: self._once(context, name))
         self.templates = {
-            name: render.template(env, name) for name in ("page.html", "thanks.html", "error.html")
+            name: render.template(env, name)
+            for name in ("page.html", "thanks.html", "error.html", "handoff.html")
         }
         self.names = {lang: texts[lang].name for lang in survey.languages}
         self.contexts = {lang: self._language_context(lang, assets, palette) for lang in survey.languages}
@@ -276,7 +347,7 @@ class Site:
             }
             assets["logo"] = ""
             if survey.brand.logo is not None:
-                assets["logo"] = logo.inline_svg(survey.brand.logo)
+                assets["logo"] = logo.load(survey.brand.logo).img()
                 sizes[f"brand.logo ({survey.brand.logo.name})"] = gzipped_size(assets["logo"].encode())
             return cls(survey, action, env, assets, sizes, palette, texts)
         except logo.LogoError as exc:
@@ -399,6 +470,47 @@ class Site:
                         },
                     )
 
+    def handoffs(self, paths: Iterable[str]) -> list[Handoff]:
+        """The hand-off pages that replace `paths` (pages no longer written): each survey page among them
+        (location, language, staff and kiosk pages) in a stable order; other files are left out."""
+        survey = self.survey
+        found = []
+        for path in sorted(paths):
+            match = PRINTED_PAGE.match(path)
+            if not match or match["location"] in survey_model.RESERVED_LOCATION_IDS:
+                continue
+            lang = match["lang"] if match["lang"] in survey.languages else None
+            location, staff = match["location"], match["staff"]
+            if location not in self.definition.location_ids():
+                # The location closed: every location when the list stays short, else the first one.
+                ids = [loc.id for loc in survey.locations]
+                targets = tuple(ids if len(ids) <= MAX_BACK_LINKS else ids[:1])
+                reason = f"location {location} left the survey"
+            elif staff and staff not in self.definition.staff_ids_at(location):
+                targets, reason = (location,), f"{staff} left {location}"
+            elif match["lang"]:
+                targets, reason = (location,), f"language {match['lang']} left the survey at {location}"
+            else:
+                targets, reason = (location,), f"{path} is no longer a page of {location}"
+            url = "/".join([self.base, survey.id, path.removesuffix("index.html")])
+            found.append(Handoff(path, url, reason, location, lang, targets))
+        return found
+
+    def handoff_job(self, handoff: Handoff) -> Job:
+        lang = handoff.lang or self.survey.languages[0]
+        places = self.localized[lang][0]
+        names = {loc.id: places.get(loc.id, loc).name for loc in self.survey.locations}
+        extra = {
+            "place": names.get(handoff.location, ""),
+            "targets": [{"name": names[t], "url": self.handoff_url(handoff, t)} for t in handoff.targets],
+        }
+        return Job(handoff.path, "handoff", "handoff.html", lang, extra)
+
+    def handoff_url(self, handoff: Handoff, location: str) -> str:
+        """The survey page a hand-off sends to: in the hand-off's language where the survey still has it,
+        else the location's default address (where the script may follow the phone's language)."""
+        return self.url(location, handoff.lang) if handoff.lang else self.url(location)
+
     def _language_links(self, *parts: str) -> list[dict[str, str]]:
         if len(self.survey.languages) < 2:
             return []
@@ -462,7 +574,19 @@ def _site_path(site_url: str | None) -> str:
 
 
 class _Writer:
-    """Writes files under one folder, creating folders once and leaving unchanged files untouched."""
+    """Writes regular files under the survey's folder, never through a symbolic link: a link anywhere from the
+    output folder down (the folder itself, a subfolder, a page) stops the build with BuildError naming it,
+    because following it would write or delete outside the folder. Folders are checked and made once;
+    unchanged files are left untouched."""
+
+    def __init__(self, out: Path, survey_id: str):
+        self.out = out
+        self.folder = out / survey_id
+        self.made: set[Path] = set()
+        self._lock = threading.Lock()
+        if not _real_folder(out):
+            out.mkdir(parents=True, exist_ok=True)
+        self._folder_ready(self.folder)
 
     def write_pages(self, pages: list[tuple[str, bytes]]) -> list[tuple[int, int]]:
         """Write each page that is within the budget; the raw and gzipped sizes of all of them."""
@@ -474,27 +598,88 @@ class _Writer:
             sizes.append((len(data), gzipped))
         return sizes
 
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self.made: set[Path] = set()
-
     def write(self, relative: str, data: bytes) -> None:
         path = self.folder / relative
-        if path.parent not in self.made:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.made.add(path.parent)
-        try:
-            if path.read_bytes() == data:
-                return
-        except OSError:
-            pass
-        path.write_bytes(data)
+        self._folder_ready(path.parent)
+        if _regular_file(path) and _read(path) == data:
+            return
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | NOFOLLOW, 0o666)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+
+    def read(self, relative: str) -> bytes | None:
+        path = self.folder / relative
+        return _read(path) if _regular_file(path) else None
+
+    def remove(self, relative: str) -> bool:
+        """Remove a file this build wrote before: only a regular file, reached through real folders."""
+        path = self.folder / relative
+        for parent in reversed(path.parents):
+            if parent == self.folder or self.folder in parent.parents:
+                if not _real_folder(parent):
+                    return False
+        if not _regular_file(path):
+            return False
+        path.unlink()
+        return True
+
+    def _folder_ready(self, folder: Path) -> None:
+        if folder in self.made:
+            return
+        with self._lock:
+            for parent in [*reversed(folder.parents), folder]:
+                if parent == self.folder or self.folder in parent.parents:
+                    if not _real_folder(parent):
+                        parent.mkdir(exist_ok=True)
+                        _real_folder(parent)
+            self.made.add(folder)
 
 
-def _read_manifest(folder: Path) -> list[str]:
+def _refused(path: Path, what: str) -> BuildError:
+    try:  # not _shown(): resolving would name the link's target instead of the link
+        shown = str(path.absolute().relative_to(Path.cwd()))
+    except ValueError:
+        shown = str(path.absolute())
+    return BuildError(
+        f"{shown} {what}; `wowcard build` writes only regular files inside its output folder and never "
+        "follows a link out of it. Remove it, or build into a real folder with --out."
+    )
+
+
+def _real_folder(path: Path) -> bool:
+    """True for a real folder, False for nothing there; BuildError for a link or anything else."""
+    return _exists_as(path, stat.S_ISDIR, "is in the way of a folder the build writes")
+
+
+def _regular_file(path: Path) -> bool:
+    """True for a regular file, False for nothing there; BuildError for a link or anything else."""
+    return _exists_as(path, stat.S_ISREG, "is not a regular file")
+
+
+def _exists_as(path: Path, kind: Callable[[int], bool], otherwise: str) -> bool:
     try:
-        files = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["files"]
-    except (OSError, ValueError, KeyError, TypeError):
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return False
+    if stat.S_ISLNK(mode):
+        raise _refused(path, "is a symbolic link")
+    if not kind(mode):
+        raise _refused(path, otherwise)
+    return True
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        with os.fdopen(os.open(path, os.O_RDONLY | NOFOLLOW), "rb") as file:
+            return file.read()
+    except OSError:
+        return None
+
+
+def _read_manifest(writer: _Writer) -> list[str]:
+    try:
+        files = json.loads(writer.read(MANIFEST) or b"")["files"]
+    except (ValueError, KeyError, TypeError):
         return []
     # Only plain relative paths inside the folder: a hand-edited manifest must not delete anything else.
     return [
@@ -502,22 +687,20 @@ def _read_manifest(folder: Path) -> list[str]:
     ]
 
 
-def _write_manifest(folder: Path, files: list[str]) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
+def _write_manifest(writer: _Writer, files: list[str]) -> None:
     body = {
         "note": "files written by `wowcard build`; the next build removes those it no longer writes",
         "files": files,
     }
-    (folder / MANIFEST).write_text(json.dumps(body, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    writer.write(MANIFEST, (json.dumps(body, indent=1, sort_keys=True) + "\n").encode("utf-8"))
 
 
-def _remove_stale(folder: Path, stale: set[str]) -> list[str]:
+def _remove_stale(writer: _Writer, stale: set[str]) -> list[str]:
+    folder = writer.folder
     removed = []
     for relative in sorted(stale):
         path = folder / relative
-        try:
-            path.unlink()
-        except FileNotFoundError:
+        if not writer.remove(relative):
             continue
         removed.append(relative)
         parent = path.parent
