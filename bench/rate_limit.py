@@ -23,13 +23,12 @@ import select
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-from submissions import start_server
+from submissions import example_shop, start_server
 
 from wowcard.serve_limits import MAX_CONNECTIONS, RATE_PER_MINUTE
 
@@ -117,10 +116,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "shop"
-        subprocess.run(
-            [sys.executable, "-m", "wowcard", "init", str(folder)], check=True, capture_output=True
-        )
+        folder = example_shop(tmp)
         process, port = serve(folder, "--rate-limit", "0")
         try:
             definition = json.loads(next((folder / "build").glob("*/survey.json")).read_text())
