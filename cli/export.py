@@ -3,6 +3,8 @@ responses there are), with spreadsheet formula injection neutralised.
 
 A cell a spreadsheet would run as a formula (one starting with =, +, -, @, a tab or a carriage return) gets a
 leading apostrophe, so a customer's comment `=HYPERLINK(...)` shows as text when the owner opens the file.
+Text in CSV goes through `safe_text` (terminal escapes, control and bidi characters removed; line breaks
+kept); JSON Lines keeps the text as stored.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 
+from .collector.safe_text import safe_text
 from .collector.store import RESPONSE_FIELDS
 
 EXPORT_FORMATS = ("csv", "jsonl")
@@ -24,8 +27,9 @@ def defuse(value: str) -> str:
 
 
 def csv_cell(value: Any) -> str:
-    """How one response field reads in a CSV cell: empty for None, true/false, promises joined by spaces;
-    text defused. Numbers are written as numbers (a rating is never a formula)."""
+    """How one value reads in a CSV cell: empty for None, true/false, lists joined by spaces; text made safe
+    (`safe_text`, line breaks kept) and defused. Numbers are written as numbers (a rating is never a
+    formula)."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -33,8 +37,8 @@ def csv_cell(value: Any) -> str:
     if isinstance(value, int | float):
         return str(value)
     if isinstance(value, list | tuple):
-        return defuse(" ".join(str(v) for v in value))
-    return defuse(str(value))
+        return defuse(safe_text(" ".join(str(v) for v in value)))
+    return defuse(safe_text(value, keep_newlines=True))
 
 
 def write_csv(responses: Iterable[Mapping[str, Any]], out: TextIO) -> int:

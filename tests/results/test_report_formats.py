@@ -8,7 +8,7 @@ import csv
 import io
 import json
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 import html5lib
 import jsonschema
@@ -50,18 +50,20 @@ def sample(definition) -> dict:
             {"n": 4, "wow_yes": 3, "wow_no": 1, "staff:sam": 2, "staff:priya": 1, "lang:en": 4},
         ),
     ]
-    result = report.build(rows, definition, PERIOD, by="location")
-    fetched = {
-        "maya": [
-            {
-                "day": "2025-03-03",
-                "location": "quay",
-                "received_at": "2025-03-03T10:00:00.000000Z",
-                "what": STORY,
-            }
-        ]
-    }
-    return report.attach_stories(result, definition, fetched)
+    result = report.build(rows, definition, PERIOD, by="location", now=datetime(2025, 4, 1, tzinfo=UTC))
+    told = [
+        {
+            "id": "r1",
+            "day": "2025-03-03",
+            "location": "quay",
+            "received_at": "2025-03-03T10:00:00.000000Z",
+            "lang": "en",
+            "wow": "yes",
+            "staff": "maya",
+            "what": STORY,
+        }
+    ]
+    return report.attach_texts(result, definition, told)
 
 
 def csv_sections(text: str) -> dict[str, list[dict[str, str]]]:
@@ -86,6 +88,7 @@ def test_csv_reads_back_as_the_same_numbers(sample):
     assert float(summary["wow_rate"]) == pytest.approx(7 / 9, abs=1e-4)
     assert summary["followups_open"] == "1"
     maya = next(r for r in sections["staff"] if r["id"] == "maya")
+    assert maya["locations"] == "Quay Street 3"
     assert (maya["count"], float(maya["share"])) == ("3", pytest.approx(0.5))
     assert [r["week"] for r in sections["trend"]] == ["2025-W10", "2025-W11"]
     assert {r["key"]: r["responses"] for r in sections["by_location"]} == {"quay": "6", "mill": "4"}
@@ -106,6 +109,7 @@ def test_csv_defuses_formulas_in_text_but_keeps_negative_numbers(definition):
             "location_name": "@Quay",
             "day": "2025-03-03",
             "received_at": "x",
+            "lang": "en",
             "what": "+1 wow",
         }
     ]
@@ -126,14 +130,19 @@ def test_markdown_shows_a_script_story_as_text(sample):
     assert "<script>" not in md
     assert "&lt;script&gt;" in md
     assert r"\[bold\]loud\[/bold\] \*star\* \| pipe" in md
-    assert "| Maya | Quay Street | 3 | 50.0% |" in md
-    assert "| Quay Street | 6 | 80.0% | 4 | 2 | 2 |" in md  # --by location
+    assert "| Maya | 3 | 50.0% | Quay Street 3 |" in md
+    assert "| Quay Street | 6 | 80.0% | 4 | 2 | 2 | 4.00 | – | – |" in md  # --by location, with ratings
 
 
 def test_markdown_escapes_block_syntax_at_the_start_of_a_cell():
     assert report_formats.md_text("# not a heading") == r"\# not a heading"
     assert report_formats.md_text("1. not a list") == r"1\. not a list"
     assert report_formats.md_text("line\nbreak") == "line break"
+
+
+def test_markdown_shows_an_ampersand_as_itself():
+    assert report_formats.md_text("Fish & Chips") == "Fish & Chips"
+    assert report_formats.md_text("&amp; stays literal") == r"\&amp; stays literal"
 
 
 def test_html_is_one_self_contained_file_with_the_script_as_text(sample):
@@ -144,11 +153,13 @@ def test_html_is_one_self_contained_file_with_the_script_as_text(sample):
     assert not re.search(r"<link\b", page)
     quotes = [" ".join(p.itertext()) for p in document.findall(".//blockquote/p")]
     assert quotes == [STORY]
+    said = [" ".join(td.itertext()) for td in document.findall(".//section[@id='said']//td[@class='long']")]
+    assert said == [f"About Maya: {STORY}"]
     assert "&lt;script&gt;" in page
     assert (
-        len(document.findall(".//{http://www.w3.org/2000/svg}svg")) == 5
-    )  # trend, leaderboard, three rating distributions
-    assert '<td class="n">3</td><td class="n">50.0%</td>' in page
+        len(document.findall(".//{http://www.w3.org/2000/svg}svg")) == 4
+    )  # trend, three rating distributions (the leaderboard's bars are HTML, so names wrap)
+    assert '<tr><td>Maya</td><td class="n">3</td><td class="n">50.0%</td><td>Quay Street 3</td></tr>' in page
     assert "<b>10</b><span>responses</span>" in page
 
 
@@ -166,7 +177,7 @@ def test_table_keeps_markup_literal_and_lines_the_same_width(sample):
     widths = {len(line) for line in text.splitlines() if line.startswith(" ─")}
     assert widths == {100}
     assert re.search(r"Responses\s+10\b", text)
-    assert re.search(r"Maya\s+Quay Street\s+3\s+50\.0%", text)
+    assert re.search(r"Maya\s+3\s+50\.0%\s+Quay Street 3", text)
 
 
 def test_table_in_colour_when_asked(sample):
@@ -180,6 +191,6 @@ def test_html_report_has_a_trend_point_per_week_with_answers(definition):
     ]
     result = report.build(rows, definition, PERIOD)
     chart = report_formats.trend_chart(result["trend"])
-    assert [p["met"] for p in chart["points"]] == [None, True]
+    assert [p["verdict"] for p in chart["points"]] == [None, "too_few"]
     assert len(chart["goals"]) == 1
     assert len(chart["lines"]) == 1
