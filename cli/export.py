@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 
-from .collector.safe_text import safe_text
+from .collector.safe_text import json_safe, safe_text
 from .collector.store import RESPONSE_FIELDS
 
 EXPORT_FORMATS = ("csv", "jsonl")
@@ -54,10 +54,13 @@ def write_csv(responses: Iterable[Mapping[str, Any]], out: TextIO) -> int:
 
 def write_jsonl(responses: Iterable[Mapping[str, Any]], out: TextIO) -> int:
     """One JSON object per line with every field of RESPONSE_FIELDS (null when absent), keys in that order.
-    JSON is for programs, so text is exported as stored: defusing is a spreadsheet concern."""
+    JSON is for programs, so text is exported as stored (defusing is a spreadsheet concern), with what a
+    terminal would act on written as \\u escapes (`json_safe`)."""
     count = 0
     for response in responses:
-        out.write(json.dumps({name: response.get(name) for name in RESPONSE_FIELDS}, ensure_ascii=False))
+        out.write(
+            json_safe(json.dumps({name: response.get(name) for name in RESPONSE_FIELDS}, ensure_ascii=False))
+        )
         out.write("\n")
         count += 1
     return count

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from . import report_model
-from .collector.safe_text import safe_text
+from .collector.safe_text import json_safe, safe_text
 from .export import csv_cell
 from .report_model import Column, ReportModel, Section, is_machine_only, percent, text
 
@@ -74,9 +74,9 @@ def more(count: int) -> str:
 
 
 def render_json(report: Mapping[str, Any]) -> str:
-    """Stable: sorted keys, fixed indentation, no timestamps. Shape: report.schema.json. Texts as stored
-    (json.dumps escapes what JSON needs; a program decides how to show them)."""
-    return json.dumps(report, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    """Stable: sorted keys, fixed indentation, no timestamps. Shape: report.schema.json. Texts exactly as
+    stored, what a terminal would act on written as \\u escapes (`json_safe`): valid and safe to print."""
+    return json_safe(json.dumps(report, sort_keys=True, indent=2, ensure_ascii=False)) + "\n"
 
 
 def schema_path() -> Path:

@@ -54,3 +54,29 @@ def safe_text(value: Any, *, keep_newlines: bool = False) -> str:
         if line or (out and out[-1]):
             out.append(line)
     return "\n".join(out).strip("\n")
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def json_safe(dumped: str) -> str:
+    """JSON text (from json.dumps(..., ensure_ascii=False)) with the characters a terminal could act on or
+    that reorder text (C1 controls, bidi and other invisible format characters, line separators) written as
+    \\uXXXX escapes: the same JSON value, the text exactly as stored, and safe to print. json.dumps already
+    escapes C0 controls; outside strings JSON is ASCII, so every match is inside a string."""
+    return _NON_ASCII.sub(_escape_invisible, dumped)
+
+
+def _escape_invisible(match: re.Match[str]) -> str:
+    run = match.group()
+    if run.isprintable():  # the usual case, at C speed: nothing to escape
+        return run
+    return "".join(ch if _visible(ch) else _json_escape(ch) for ch in run)
+
+
+def _json_escape(ch: str) -> str:
+    code = ord(ch)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # beyond the BMP: a UTF-16 surrogate pair, as JSON spells it
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"

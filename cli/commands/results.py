@@ -20,7 +20,7 @@ from typing import Any, TextIO
 import click
 
 from .. import report as report_math
-from ..collector.safe_text import safe_text
+from ..collector.safe_text import json_safe, safe_text
 from ..options import InputError, load_survey, survey_option
 from ..store_select import StoreChoice, opened_store, store_options
 
@@ -242,7 +242,7 @@ def followups(
         rows = store.followups(survey.id, include_done=include_done)
     items = [library.followup_json(r, definition) for r in rows]
     if fmt == "json":
-        click.echo(json.dumps(items, indent=2, ensure_ascii=False, sort_keys=True))
+        click.echo(json_safe(json.dumps(items, indent=2, ensure_ascii=False, sort_keys=True)))
         return
     if not items:
         click.echo("No follow-ups." if include_done else "No open follow-ups.")
