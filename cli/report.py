@@ -307,8 +307,8 @@ def wilson_interval(yes: int, answered: int, z: float = CONFIDENCE_Z) -> tuple[f
 def verdict(yes: int, no: int, goal: float | None, in_progress: bool) -> str | None:
     """The rule of 1 % judged honestly. A running week is never judged ("in_progress"); a week with no
     earlier week to compare with has no verdict (None); otherwise it "met" the goal when the whole 95 %
-    Wilson interval of its wow rate lies at or above the goal, "missed" when it lies below, and "too_few"
-    answers to tell when the goal falls inside it (or nobody answered the wow question)."""
+    Wilson interval of its wow rate lies above the goal, "missed" when it lies below, and "too_few" answers
+    to tell when the goal falls inside it (or nobody answered the wow question)."""
     if in_progress:
         return "in_progress"
     if goal is None:
@@ -317,7 +317,7 @@ def verdict(yes: int, no: int, goal: float | None, in_progress: bool) -> str | N
     if interval is None:
         return "too_few"
     low, high = interval
-    if low >= goal:
+    if low > goal:
         return "met"
     if high < goal:
         return "missed"
@@ -371,7 +371,8 @@ def _week_entry(
         p_yes, p_no = previous.get("wow_yes", 0), previous.get("wow_no", 0)
         if p_yes + p_no:
             p_rate = p_yes / (p_yes + p_no)
-            goal = round(p_rate * (100 + GOAL_PERCENT) / 100, RATIO_DIGITS)
+            # A week after a perfect one can at best be perfect too: the goal stops at 100 %.
+            goal = round(min(p_rate * (100 + GOAL_PERCENT) / 100, 1.0), RATIO_DIGITS)
             if rate is not None and p_yes:
                 change = round((yes / (yes + no)) / p_rate - 1, RATIO_DIGITS)
     judged = verdict(yes, no, goal, in_progress=start + timedelta(days=6) >= today)

@@ -117,7 +117,7 @@ def render_table(doc: ReportModel, *, color: bool = False, width: int = TABLE_WI
             show_header=any(c.title for c in columns),
         )
         for c in columns:
-            no_wrap = c.numeric or c.kind == "verdict" or c.key in ("day", "start", "week")
+            no_wrap = c.numeric or c.kind == "label"
             table.add_column(Text(c.title), justify="right" if c.numeric else "left", no_wrap=no_wrap)
         for rows, hidden in folded(section):
             for row in rows:
@@ -226,7 +226,7 @@ def render_html(report: Mapping[str, Any], doc: ReportModel, *, theme: Path | No
             "report": report,
             "doc": doc,
             "text": text,
-            "people_rows": people_rows,
+            "is_machine_only": is_machine_only,
             "shown": shown,
             "folded": folded,
             "trend_chart": trend_chart(report["trend"]),

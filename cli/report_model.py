@@ -23,6 +23,7 @@ from .report import GOAL_PERCENT, UNNAMED_LABEL
 
 KINDS = (
     "text",  # short text: a name, a location, a label
+    "label",  # a week, a day, a place and time: kept on one line
     "long",  # what a customer wrote: an excerpt in the terminal, the full text elsewhere
     "int",
     "rating",  # 1..5 or not rated
@@ -52,6 +53,7 @@ VERDICT_TEXT = {
     "in_progress": "in progress",
 }
 STORIES_SHOWN = 3  # per person, before "N more"
+SAID_SHOWN = 12  # of what customers said, worst first, before "N more" (the terminal, and HTML folds them)
 EXCERPT = 120  # characters of a customer's text in the terminal table
 NONE = "–"
 MACHINES, PEOPLE = "machines", "people"
@@ -67,7 +69,7 @@ class Column:
 
     @property
     def numeric(self) -> bool:
-        return self.kind not in ("text", "long", "verdict")
+        return self.kind not in ("text", "label", "long", "verdict")
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,7 +290,7 @@ def said(report: Mapping[str, Any]) -> Section:
         Column("id", "Response", audience=MACHINES),
         Column("answer", "Answer", audience=PEOPLE),
         Column("words", "What they said", "long", audience=PEOPLE),
-        Column("where", "Where, when", audience=PEOPLE),
+        Column("where", "Where, when", "label", audience=PEOPLE),
         Column("wow", "Wow", audience=MACHINES),
         *(Column(name, RATING_LABELS[name], "rating", audience=MACHINES) for name in RATINGS),
         Column("comment", "Comment", "long", audience=MACHINES),
@@ -313,6 +315,7 @@ def said(report: Mapping[str, Any]) -> Section:
         columns,
         rows,
         notes=("Every comment and story of the period: a wow “no” first, then the lowest rating.",),
+        fold_after=SAID_SHOWN,
     )
 
 
@@ -322,7 +325,7 @@ def stories(report: Mapping[str, Any]) -> Section:
         Column("name", "Staff"),
         Column("location", "Location id", audience=MACHINES),
         Column("location_name", "Location"),
-        Column("day", "Day"),
+        Column("day", "Day", "label"),
         Column("received_at", "Received", audience=MACHINES),
         Column("what", "What they did", "long"),
     )
@@ -419,7 +422,7 @@ def followup_times(report: Mapping[str, Any]) -> Section:
         notes=(
             "Follow-ups asked for in the period. Status: the median time to close against the goal. "
             "“Open past goal”: still open longer than the goal now. "
-            "Close one with `wowcard followups done ID`.",
+            "Close one with: wowcard followups done ID",
         ),
     )
 
@@ -459,8 +462,8 @@ TREND_NOTE = (
 
 def trend_section(key: str, title: str, weeks: Sequence[Mapping[str, Any]]) -> Section:
     columns = (
-        Column("week", "Week"),
-        Column("start", "Starts"),
+        Column("week", "Week", "label"),
+        Column("start", "Starts", audience=MACHINES),
         Column("days", "Days", "int", audience=MACHINES),
         Column("responses", "Responses", "int"),
         Column("wow_yes", "Wow yes", "int", audience=MACHINES),

@@ -213,14 +213,16 @@ def test_every_number_matches_in_html(loaded):
     for week, c in exp.weeks.items():
         rate = pct(c["yes"] / (c["yes"] + c["no"]) if c["yes"] + c["no"] else None)
         assert re.search(
-            rf'<tr><td>{week}\*?</td><td>[\d-]+</td><td class="n">{c["n"]}</td><td class="n">{rate}</td>',
+            rf'<tr><td class="label">{week}\*?</td><td class="n">{c["n"]}</td><td class="n">{rate}</td>',
             page,
         )
     for loc, name in LOCATION_NAMES.items():
         assert f'<tr><td>{html.escape(name)}</td><td class="n">{exp.locations[loc]}</td>' in page
         assert f"<h2>Trend at {html.escape(name)}</h2>" in page
     said = page.split('<section id="said">')[1].split("</section>")[0]
-    assert said.count("<tr") - 1 == len(exp.texts)  # one row per text, under a header row
+    assert said.count('<td class="long">') == len(exp.texts)  # every text, whole
+    folded = said.split("<details>")[1]  # the worst 12 first, the rest behind "N more"
+    assert f"<summary>{len(exp.texts) - 12} more</summary>" in folded
     assert "<script" not in page
 
 
