@@ -14,7 +14,7 @@ import html5lib
 import jsonschema
 import pytest
 
-from wowcard import export, report, report_formats
+from wowcard import export, render, report, report_formats, report_model
 from wowcard.collector.store import TallyRow
 
 PERIOD = report.Period(date(2025, 3, 3), date(2025, 3, 16))
@@ -194,3 +194,75 @@ def test_html_report_has_a_trend_point_per_week_with_answers(definition):
     assert [p["verdict"] for p in chart["points"]] == [None, "too_few"]
     assert len(chart["goals"]) == 1
     assert len(chart["lines"]) == 1
+
+
+def test_the_table_shows_a_bounded_excerpt_and_html_the_whole_text(definition):
+    long_story = "She rebuilt the whole wheel while I waited. " * 20
+    result = report.build(
+        [TallyRow("2025-03-03", "quay", {"n": 1, "wow_yes": 1, "staff:maya": 1})], definition, PERIOD
+    )
+    told = [
+        {
+            "id": "r1",
+            "day": "2025-03-03",
+            "location": "quay",
+            "received_at": "2025-03-03T10:00:00Z",
+            "lang": "en",
+            "wow": "yes",
+            "staff": "maya",
+            "what": long_story,
+        }
+    ]
+    report.attach_texts(result, definition, told)
+    table = report_formats.render(result, "table", width=400)
+    stories = table.split("Stories: what they did")[1]
+    shown = re.search(r"Maya\s+Quay Street\s+2025-03-03\s+(.+?)\s*$", stories, flags=re.M).group(1)
+    assert shown.endswith("…") and len(shown) == report_model.EXCERPT
+    assert long_story.strip() in report_formats.render(result, "html")
+
+
+def test_stories_fold_after_three_per_person_with_n_more(definition):
+    result = report.build(
+        [TallyRow("2025-03-03", "quay", {"n": 5, "wow_yes": 5, "staff:maya": 5})], definition, PERIOD
+    )
+    told = [
+        {
+            "id": f"r{i}",
+            "day": "2025-03-03",
+            "location": "quay",
+            "received_at": f"2025-03-03T10:0{i}:00Z",
+            "lang": "en",
+            "wow": "yes",
+            "staff": "maya",
+            "what": f"story {i}",
+        }
+        for i in range(5)
+    ]
+    report.attach_texts(result, definition, told)
+    assert "… 2 more" in report_formats.render(result, "table")
+    page = report_formats.render(result, "html")
+    document = html5lib.parse(page, namespaceHTMLElements=False)
+    folded = document.find(".//section[@id='stories']//details")
+    assert folded.find("summary").text == "2 more"
+    assert [" ".join(p.itertext()) for p in folded.findall(".//blockquote/p")] == ["story 1", "story 0"]
+
+
+def test_a_theme_folder_overrides_the_report_template(sample, tmp_path):
+    (tmp_path / "report.html").write_text(
+        "<h1>Our own report</h1>{% for s in doc.sections %}<h2>{{ s.title }}</h2>{% endfor %}",
+        encoding="utf-8",
+    )
+    page = report_formats.render(sample, "html", theme=tmp_path)
+    assert page.startswith(
+        "<h1>Our own report</h1><h2>Summary</h2><h2>What customers said (worst first)</h2>"
+    )
+    (tmp_path / "report.html").write_text("{{ no_such_name }}", encoding="utf-8")
+    with pytest.raises(render.TemplateError, match="report.html"):
+        report_formats.render(sample, "html", theme=tmp_path)
+
+
+def test_source_shares_add_up_with_an_unknown_row(definition):
+    rows = [TallyRow("2025-03-03", "quay", {"n": 10, "src:card": 6, "src:receipt": 1})]
+    groups = {g["key"]: g for g in report.build(rows, definition, PERIOD, by="src")["groups"]}
+    assert {k: g["count"] for k, g in groups.items()} == {"card": 6, "receipt": 1, "unknown": 3}
+    assert sum(g["share"] for g in groups.values()) == pytest.approx(1)
