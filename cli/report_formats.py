@@ -117,8 +117,13 @@ def render_table(doc: ReportModel, *, color: bool = False, width: int = TABLE_WI
             show_header=any(c.title for c in columns),
         )
         for c in columns:
-            no_wrap = c.numeric or c.kind == "label"
-            table.add_column(Text(c.title), justify="right" if c.numeric else "left", no_wrap=no_wrap)
+            # Numbers and labels never wrap; what customers wrote gets most of the width left.
+            table.add_column(
+                Text(c.title),
+                justify="right" if c.numeric else "left",
+                no_wrap=c.numeric or (c.kind == "label" and len(columns) > 4),
+                ratio=None if c.numeric else 3 if c.kind == "long" else 1,
+            )
         for rows, hidden in folded(section):
             for row in rows:
                 if is_machine_only(row):
