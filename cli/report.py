@@ -3,11 +3,12 @@
 Pure functions over `TallyRow`s (DESIGN.md invariant 3: a report reads about days x locations x shards tally
 items, whatever the number of responses), plus the recount that `wowcard verify` compares tallies with. The
 one function that touches a store, `gather()`, only calls the Store protocol: tallies for the numbers, the
-small `stories` query for the words a team huddle reads out, and the small `followups` list for how fast
-follow-ups are closed (only responses that asked for one, never the whole history).
+responses of the period (and only those) for the words customers wrote (`report_texts`), and the small
+`followups` list for how fast follow-ups are closed (only responses that asked for one).
 
-The report is a plain JSON-ready dict whose shape is documented by `report.schema.json`; every output
-format renders that one dict, so the numbers agree across table, JSON, CSV, Markdown and HTML.
+The report is a plain JSON-ready dict whose shape is documented by `report.schema.json`; `report_model`
+cuts it into sections once and every output format draws those, so the numbers agree across table, JSON,
+CSV, Markdown and HTML.
 """
 
 from __future__ import annotations
@@ -103,8 +104,9 @@ def build(
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """Every number of the report from tally rows (already summed over shards); `now` decides which week is
-    still running. What customers wrote and the time to close follow-ups are attached by `attach_texts` and
-    `attach_followup_times` (they come from the period's responses and the follow-up list, not tallies)."""
+    still running. What customers wrote and the time to close follow-ups are attached by
+    `report_texts.attach_texts` and `attach_followup_times` (they come from the period's responses and the
+    follow-up list, not tallies)."""
     if by is not None and by not in BY_CHOICES:
         raise ValueError(f"by must be one of {', '.join(BY_CHOICES)}")
     today = today_in(definition.time_zone, now)
@@ -514,108 +516,6 @@ GROUP_FIELDS = (
 )
 
 
-# --- what customers wrote -----------------------------------------------------------------------------------
-
-UNNAMED_LABEL = "I didn't catch their name"
-
-
-def _who(definition: Definition, staff_id: str | None) -> str | None:
-    if not staff_id:
-        return None
-    return UNNAMED_LABEL if staff_id == tally.UNNAMED_STAFF else staff_name(definition, staff_id)
-
-
-def _followup_status(response: Mapping[str, Any]) -> str | None:
-    if not response.get("followup"):
-        return None
-    return "done" if response.get("done_at") else "open"
-
-
-def severity(said: Mapping[str, Any]) -> tuple[int, int, float]:
-    """Worst first: a wow "no" before anything else, then the lowest of the three ratings (unrated last),
-    then the newest."""
-    ratings = [said[name] for name in RATINGS if isinstance(said.get(name), int)]
-    return (0 if said["wow"] == "no" else 1, min(ratings, default=RATING_SCALE[1] + 1), -received_epoch(said))
-
-
-def received_epoch(item: Mapping[str, Any]) -> float:
-    return instant(item["received_at"]).timestamp()
-
-
-def attach_texts(
-    report: dict[str, Any], definition: Definition, responses: Iterable[Mapping[str, Any]]
-) -> dict[str, Any]:
-    """Add what customers wrote, from the responses of the report's period (the caller reads only those
-    days: texts are not tallied, so this read grows with the period's answers, never with the history):
-
-    - `stories`: every "what did they do" of a recognition, per person in leaderboard order and the unnamed
-      ones ("I didn't catch their name") last, newest first; flagged recognitions only if the report
-      includes them;
-    - `said`: every response with a comment or a story, worst first (`severity`), with its wow answer,
-      ratings, location, day, language and follow-up status.
-
-    Redacted responses have no words left and are skipped. Texts are kept as stored; every output makes
-    them safe to show (`safe_text`)."""
-    since, until = report["period"]["since"], report["period"]["until"]
-    only = report["location"]["id"] if report["location"] else None
-    kept, read = [], 0
-    for r in responses:
-        read += 1
-        in_report = since <= r["day"] <= until and only in (None, r["location"])
-        if in_report and (r.get("what") or r.get("comment")):
-            kept.append(r)
-    report["responses_read"] = read
-    stories = [
-        {
-            "staff": r["staff"],
-            "name": _who(definition, r["staff"]),
-            "location": r["location"],
-            "location_name": location_name(definition, r["location"]),
-            "day": r["day"],
-            "received_at": r["received_at"],
-            "lang": r.get("lang"),
-            "what": r["what"],
-        }
-        for r in kept
-        if r.get("wow") == "yes"
-        and r.get("what")
-        and r.get("staff")
-        and (report["include_flagged"] or not r.get("flagged"))
-    ]
-    rank = {e["id"]: i for i, e in enumerate(report["staff"])}
-    last = len(rank)
-    stories.sort(key=lambda s: -received_epoch(s))
-    stories.sort(
-        key=lambda s: (
-            last + 1 if s["staff"] == tally.UNNAMED_STAFF else rank.get(s["staff"], last),
-            s["name"].casefold(),
-        )
-    )
-    said = [
-        {
-            "id": r["id"],
-            "location": r["location"],
-            "location_name": location_name(definition, r["location"]),
-            "day": r["day"],
-            "received_at": r["received_at"],
-            "lang": r.get("lang"),
-            "language": i18n.language_name(r["lang"], "en") if r.get("lang") else None,
-            "wow": r.get("wow"),
-            **{name: r.get(name) for name in RATINGS},
-            "staff": r.get("staff"),
-            "staff_name": _who(definition, r.get("staff")),
-            "what": r.get("what"),
-            "comment": r.get("comment"),
-            "followup": _followup_status(r),
-        }
-        for r in kept
-    ]
-    said.sort(key=severity)
-    report["stories"] = stories
-    report["said"] = said
-    return report
-
-
 # --- follow-ups: how fast they are closed ----------------------------------------------------------------
 
 
@@ -729,6 +629,8 @@ def gather(
         followup_goal_hours=followup_goal_hours,
         now=now,
     )
+    from .report_texts import attach_texts  # it names people and places with this module's helpers
+
     responses = store.responses(definition.survey, period.since.isoformat(), period.until.isoformat())
     attach_texts(report, definition, responses)
     followups = store.followups(definition.survey, include_done=True)

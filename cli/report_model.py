@@ -19,7 +19,8 @@ from typing import Any
 from .collector.safe_text import safe_text
 from .collector.survey import RATINGS
 from .collector.tally import UNNAMED_STAFF
-from .report import GOAL_PERCENT, UNNAMED_LABEL
+from .report import GOAL_PERCENT
+from .report_texts import UNNAMED_LABEL
 
 KINDS = (
     "text",  # short text: a name, a location, a label

@@ -14,7 +14,7 @@ import html5lib
 import jsonschema
 import pytest
 
-from wowcard import export, render, report, report_formats, report_model
+from wowcard import export, render, report, report_formats, report_model, report_texts
 from wowcard.collector.store import TallyRow
 
 PERIOD = report.Period(date(2025, 3, 3), date(2025, 3, 16))
@@ -63,7 +63,7 @@ def sample(definition) -> dict:
             "what": STORY,
         }
     ]
-    return report.attach_texts(result, definition, told)
+    return report_texts.attach_texts(result, definition, told)
 
 
 def csv_sections(text: str) -> dict[str, list[dict[str, str]]]:
@@ -213,7 +213,7 @@ def test_the_table_shows_a_bounded_excerpt_and_html_the_whole_text(definition):
             "what": long_story,
         }
     ]
-    report.attach_texts(result, definition, told)
+    report_texts.attach_texts(result, definition, told)
     table = report_formats.render(result, "table", width=400)
     stories = table.split("Stories: what they did")[1]
     shown = re.search(r"Maya\s+Quay Street\s+2025-03-03\s+(.+?)\s*$", stories, flags=re.M).group(1)
@@ -238,7 +238,7 @@ def test_stories_fold_after_three_per_person_with_n_more(definition):
         }
         for i in range(5)
     ]
-    report.attach_texts(result, definition, told)
+    report_texts.attach_texts(result, definition, told)
     assert "… 2 more" in report_formats.render(result, "table")
     page = report_formats.render(result, "html")
     document = html5lib.parse(page, namespaceHTMLElements=False)

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from wowcard import report
+from wowcard import report, report_texts
 from wowcard.collector.store import TallyRow
 
 MARCH = report.Period(date(2025, 3, 3), date(2025, 3, 16))
@@ -301,7 +301,7 @@ def test_every_story_of_the_period_per_person_with_unnamed_ones_last(definition)
         response("2025-03-05", "someone helped", wow="yes", staff="_"),
         response("2025-03-03", "fixed the wifi", wow="yes", staff="tom"),
     ]
-    stories = report.attach_texts(result, definition, told)["stories"]
+    stories = report_texts.attach_texts(result, definition, told)["stories"]
     assert [(s["name"], s["what"]) for s in stories] == [
         ("Tom", "fixed the wifi"),  # most recognised first
         ("Maya", "remembered my order"),  # no cap: all of them, newest first
@@ -324,7 +324,7 @@ def test_what_customers_said_comes_worst_first(definition):
         response("2025-03-08", comment="no ratings"),
         response("2025-03-09", "helped me", wow="yes", staff="_"),
     ]
-    texts = report.attach_texts(result, definition, said)["said"]
+    texts = report_texts.attach_texts(result, definition, said)["said"]
     assert [s["comment"] or s["what"] for s in texts] == [
         "rude",  # wow no and a 1
         "cold coffee",  # wow no
@@ -336,7 +336,7 @@ def test_what_customers_said_comes_worst_first(definition):
     assert [s["followup"] for s in texts[:3]] == ["done", "open", None]
     assert texts[4]["staff_name"] == "I didn't catch their name"
     assert texts[0]["language"] == "English"
-    assert report.attach_texts(result, definition, said)["responses_read"] == 6
+    assert report_texts.attach_texts(result, definition, said)["responses_read"] == 6
 
 
 def test_recount_and_differences_name_the_drifted_counter():
