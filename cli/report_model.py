@@ -265,6 +265,10 @@ def is_machine_only(row: Sequence[Any]) -> bool:
     return isinstance(row[0], Cell) and row[0].text == ""
 
 
+# A place: its id for machines, its name for people.
+LOCATION_COLUMNS = (Column("location", "Location id", audience=MACHINES), Column("location_name", "Location"))
+
+
 def answer_text(said: Mapping[str, Any]) -> str:
     """The wow answer and the three ratings in a few characters: "wow no · People 1 · Process 3"."""
     parts = [f"wow {said['wow']}" if said["wow"] else "wow –"]
@@ -324,8 +328,7 @@ def stories(report: Mapping[str, Any]) -> Section:
     columns = (
         Column("staff", "Staff id", audience=MACHINES),
         Column("name", "Staff"),
-        Column("location", "Location id", audience=MACHINES),
-        Column("location_name", "Location"),
+        *LOCATION_COLUMNS,
         Column("day", "Day", "label"),
         Column("received_at", "Received", audience=MACHINES),
         Column("what", "What they did", "long"),
@@ -383,8 +386,7 @@ def flagged(report: Mapping[str, Any]) -> Section:
     columns = (
         Column("id", "Staff id", audience=MACHINES),
         Column("name", "Staff"),
-        Column("location", "Location id", audience=MACHINES),
-        Column("location_name", "Location"),
+        *LOCATION_COLUMNS,
         Column("count", "Flagged", "int"),
         Column("days", "Days"),
     )
@@ -398,8 +400,7 @@ def flagged(report: Mapping[str, Any]) -> Section:
 def followup_times(report: Mapping[str, Any]) -> Section:
     times = report["followup_times"]
     columns = (
-        Column("location", "Location id", audience=MACHINES),
-        Column("location_name", "Location"),
+        *LOCATION_COLUMNS,
         Column("requested", "Asked", "int"),
         Column("open", "Open", "int"),
         Column("overdue", "Open past goal", "int"),
@@ -461,15 +462,21 @@ TREND_NOTE = (
 )
 
 
+# How many answered and how many of them said wow: a week, a day, a location.
+WOW_COLUMNS = (
+    Column("responses", "Responses", "int"),
+    Column("wow_yes", "Wow yes", "int", audience=MACHINES),
+    Column("wow_no", "Wow no", "int", audience=MACHINES),
+    Column("wow_rate", "Wow rate", "percent"),
+)
+
+
 def trend_section(key: str, title: str, weeks: Sequence[Mapping[str, Any]]) -> Section:
     columns = (
         Column("week", "Week", "label"),
         Column("start", "Starts", audience=MACHINES),
         Column("days", "Days", "int", audience=MACHINES),
-        Column("responses", "Responses", "int"),
-        Column("wow_yes", "Wow yes", "int", audience=MACHINES),
-        Column("wow_no", "Wow no", "int", audience=MACHINES),
-        Column("wow_rate", "Wow rate", "percent"),
+        *WOW_COLUMNS,
         Column("interval", "95 % range", "interval"),
         Column("rolling_rate", "4-week rate", "percent"),
         Column("change", "Change", "change"),
@@ -494,10 +501,7 @@ def by_section(report: Mapping[str, Any]) -> Section:
     columns: tuple[Column, ...] = (Column("key", "Key", audience=MACHINES), Column("label", BY_LABELS[by]))
     if by in ("day", "week", "month", "location"):
         columns += (
-            Column("responses", "Responses", "int"),
-            Column("wow_yes", "Wow yes", "int", audience=MACHINES),
-            Column("wow_no", "Wow no", "int", audience=MACHINES),
-            Column("wow_rate", "Wow rate", "percent"),
+            *WOW_COLUMNS,
             Column("recognitions", "Recognitions", "int"),
             Column("comments", "Comments", "int"),
             Column("followups", "Follow-ups", "int"),
