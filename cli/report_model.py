@@ -314,13 +314,11 @@ def said(report: Mapping[str, Any]) -> Section:
     rows = tuple(
         tuple(combined[c.key](s) if c.key in combined else s[c.key] for c in columns) for s in report["said"]
     )
+    notes = ["Every comment and story of the period: a wow “no” first, then the lowest rating."]
+    if report["said_total"] > len(report["said"]):
+        notes.append(f"Listed: the worst {len(report['said'])} of {report['said_total']}.")
     return Section(
-        "said",
-        "What customers said (worst first)",
-        columns,
-        rows,
-        notes=("Every comment and story of the period: a wow “no” first, then the lowest rating.",),
-        fold_after=SAID_SHOWN,
+        "said", "What customers said (worst first)", columns, rows, notes=tuple(notes), fold_after=SAID_SHOWN
     )
 
 
@@ -334,12 +332,20 @@ def stories(report: Mapping[str, Any]) -> Section:
         Column("what", "What they did", "long"),
     )
     rows = tuple(tuple(s[c.key] for c in columns) for s in report["stories"])
+    notes = [f"Unnamed stories are under “{UNNAMED_LABEL}”."]
+    listed: dict[str, int] = {}
+    for s in report["stories"]:
+        listed[s["staff"]] = listed.get(s["staff"], 0) + 1
+    names = {s["staff"]: s["name"] for s in report["stories"]}
+    for staff_id, total in report["stories_total"].items():
+        if total > listed.get(staff_id, 0):
+            notes.append(f"{names[staff_id]}: the newest {listed[staff_id]} of {total} stories are listed.")
     return Section(
         "stories",
         "Stories: what they did",
         columns,
         rows,
-        notes=(f"Unnamed stories are under “{UNNAMED_LABEL}”.",),
+        notes=tuple(notes),
         group="name",
         fold_after=STORIES_SHOWN,
     )

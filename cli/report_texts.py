@@ -28,11 +28,29 @@ def _followup_status(response: Mapping[str, Any]) -> str | None:
     return "done" if response.get("done_at") else "open"
 
 
+# A report lists at most this many texts (worst first) and stories per person (newest first), and says how
+# many there were: a year of answers must not make a report of megabytes.
+SAID_LIMIT = 200
+STORIES_PER_PERSON = 20
+
+
+def _language(names: dict[str, str], code: str | None) -> str | None:
+    if code is None:
+        return None
+    if code not in names:
+        names[code] = i18n.language_name(code, "en")
+    return names[code]
+
+
 def severity(said: Mapping[str, Any]) -> tuple[int, int, float]:
     """Worst first: a wow "no" before anything else, then the lowest of the three ratings (unrated last),
     then the newest."""
     ratings = [said[name] for name in RATINGS if isinstance(said.get(name), int)]
-    return (0 if said["wow"] == "no" else 1, min(ratings, default=RATING_SCALE[1] + 1), -received_epoch(said))
+    return (
+        0 if said.get("wow") == "no" else 1,
+        min(ratings, default=RATING_SCALE[1] + 1),
+        -received_epoch(said),
+    )
 
 
 def received_epoch(item: Mapping[str, Any]) -> float:
@@ -51,8 +69,9 @@ def attach_texts(
     - `said`: every response with a comment or a story, worst first (`severity`), with its wow answer,
       ratings, location, day, language and follow-up status.
 
-    Redacted responses have no words left and are skipped. Texts are kept as stored; every output makes
-    them safe to show (`safe_text`)."""
+    At most SAID_LIMIT texts and STORIES_PER_PERSON stories per person are listed; `said_total` and
+    `stories_total` (per staff id) say how many there were. Redacted responses have no words left and are
+    skipped. Texts are kept as stored; every output makes them safe to show (`safe_text`)."""
     since, until = report["period"]["since"], report["period"]["until"]
     only = report["location"]["id"] if report["location"] else None
     kept, read = [], 0
@@ -88,6 +107,8 @@ def attach_texts(
             s["name"].casefold(),
         )
     )
+    kept.sort(key=severity)  # raw responses carry what severity reads: sort first, build only what is listed
+    languages: dict[str, str] = {}  # a name per code, looked up once
     said = [
         {
             "id": r["id"],
@@ -96,7 +117,7 @@ def attach_texts(
             "day": r["day"],
             "received_at": r["received_at"],
             "lang": r.get("lang"),
-            "language": i18n.language_name(r["lang"], "en") if r.get("lang") else None,
+            "language": _language(languages, r.get("lang")),
             "wow": r.get("wow"),
             **{name: r.get(name) for name in RATINGS},
             "staff": r.get("staff"),
@@ -105,9 +126,16 @@ def attach_texts(
             "comment": r.get("comment"),
             "followup": _followup_status(r),
         }
-        for r in kept
+        for r in kept[:SAID_LIMIT]
     ]
-    said.sort(key=severity)
-    report["stories"] = stories
+    totals: dict[str, int] = {}
+    listed = []
+    for story in stories:
+        totals[story["staff"]] = totals.get(story["staff"], 0) + 1
+        if totals[story["staff"]] <= STORIES_PER_PERSON:
+            listed.append(story)
+    report["stories"] = listed
+    report["stories_total"] = totals
     report["said"] = said
+    report["said_total"] = len(kept)
     return report

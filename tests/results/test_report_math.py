@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from wowcard import report, report_texts
+from wowcard import report, report_model, report_texts
 from wowcard.collector.store import TallyRow
 
 MARCH = report.Period(date(2025, 3, 3), date(2025, 3, 16))
@@ -277,7 +277,7 @@ def test_counter_groups_carry_count_and_share(definition, by, counts, expected):
 
 def response(day: str, what: str | None = None, **fields) -> dict:
     return {
-        "id": f"{day}-{what or fields.get('comment')}",
+        "id": fields.pop("id", f"{day}-{what or fields.get('comment')}"),
         "day": day,
         "location": "quay",
         "received_at": f"{day}T09:00:00.000000Z",
@@ -367,3 +367,25 @@ def test_the_first_week_is_compared_with_the_week_before_the_period(definition):
     (week,) = result["trend"]
     assert (week["days"], week["responses"], week["wow_rate"]) == (5, 2, 0.5)
     assert (week["goal"], week["change"], week["verdict"]) == (0.505, 0.0, "too_few")
+
+
+def test_a_long_period_lists_the_worst_texts_and_newest_stories_and_says_how_many(definition):
+    result = report.build(
+        [TallyRow("2025-03-03", "quay", {"n": 1, "wow_yes": 1, "staff:maya": 1})], definition, MARCH
+    )
+    many = [
+        response(
+            f"2025-03-{3 + i % 10:02d}", f"story {i}", id=f"s{i}", wow="yes", staff="maya", people=1 + i % 5
+        )
+        for i in range(report_texts.SAID_LIMIT + 30)
+    ]
+    texts = report_texts.attach_texts(result, definition, many)
+    assert (len(texts["said"]), texts["said_total"]) == (
+        report_texts.SAID_LIMIT,
+        report_texts.SAID_LIMIT + 30,
+    )
+    assert {s["people"] for s in texts["said"][:30]} == {1}  # the worst first
+    assert len(texts["stories"]) == report_texts.STORIES_PER_PERSON
+    assert texts["stories_total"] == {"maya": report_texts.SAID_LIMIT + 30}
+    listed, total = report_texts.STORIES_PER_PERSON, report_texts.SAID_LIMIT + 30
+    assert f"Maya: the newest {listed} of {total} stories are listed." in report_model.stories(texts).notes
