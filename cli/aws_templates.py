@@ -55,9 +55,17 @@ COLLECTOR_TABLE_ACTIONS = (
     "dynamodb:UpdateItem",
 )
 # What the alert sender calls: Query the outbox shards and read a response (Query on its key), read the
-# survey's definition (GetItem), claim and reschedule an alert (UpdateItem), delete it once sent (DeleteItem).
-# tests/alerts proves the list covers every call a sweep makes.
-ALERTS_TABLE_ACTIONS = ("dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem")
+# survey's definition (GetItem), claim and reschedule an alert (UpdateItem), delete it once sent (DeleteItem),
+# claim a week's digest (PutItem, in a transaction). The digest also Queries two indexes: the week's answers
+# (by_day) and the open follow-ups (followups). tests/alerts proves the lists cover every call a sweep makes.
+ALERTS_TABLE_ACTIONS = (
+    "dynamodb:DeleteItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:UpdateItem",
+)
+DIGEST_INDEXES = ("by_day", "followups")
 # Chalice's name for the scheduled handler (collector/app.py) and the resources it generates for it.
 ALERTS_HANDLER = "send_alerts"
 CHALICE_ALERTS_FUNCTION = "SendAlerts"
@@ -386,10 +394,17 @@ def webhook_parameter_arn(names: Names) -> dict[str, str]:
 
 
 def alerts_policy(names: Names, alerts: bool) -> dict[str, Any]:
-    """The alert sender's whole policy: the outbox on its table, its log group and, with [alerts], the one
+    """The alert sender's whole policy: the outbox on its table, the two indexes the weekly digest reads, its
+    log group and, with [alerts], the one
     SSM parameter of the webhook and decrypting it only through SSM, only for that parameter."""
     statements: list[dict[str, Any]] = [
         {"Sid": "Outbox", "Effect": "Allow", "Action": list(ALERTS_TABLE_ACTIONS), "Resource": [table_arn()]},
+        {
+            "Sid": "DigestIndexes",
+            "Effect": "Allow",
+            "Action": ["dynamodb:Query"],
+            "Resource": [sub(table_arn()["Fn::Sub"] + f"/index/{index}") for index in DIGEST_INDEXES],
+        },
         {
             "Sid": "Logs",
             "Effect": "Allow",

@@ -11,18 +11,22 @@
 Every page is self-contained (CSS, script and logo inline), checked against the gzip budget, and written
 deterministically. Each language's pages carry wowcard's texts from its gettext catalog and the owner's from
 survey.toml in that language (`wowcard.i18n`), `lang` and `dir` on <html>, and a switcher to the others.
-A manifest of the files wowcard wrote lets the next build remove pages of removed locations and staff
-without touching anything else in the folder.
+A manifest of the files wowcard wrote lets the next build remove what it no longer writes without
+touching anything else in the folder. A printed URL is forever: the survey page of a person or location that
+left survey.toml (known from the previous manifest, and from every published definition version the command
+passes in) is replaced by a hand-off page (handoff.html) in the survey's brand and the page's language, which
+sends the customer on to the location's survey, or, for a location that closed, to the survey's locations.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import sys
 import zlib
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -95,6 +99,7 @@ class BuildResult:
     survey: str
     pages: list[Page] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    handoffs: list[Handoff] = field(default_factory=list)
     definition: Path | None = None
 
     @property
@@ -115,6 +120,12 @@ class BuildResult:
             lines.append(
                 f"removed {len(self.removed)} stale files of locations or staff no longer in the survey"
             )
+        if self.handoffs:
+            lines.append(
+                f"{len(self.handoffs)} printed pages of people or locations that left now hand off "
+                "to a survey page:"
+            )
+            lines += [f"  {line}" for line in handoff_lines(self.handoffs)]
         return "\n".join(lines)
 
 
@@ -150,23 +161,29 @@ def build_site(
     collector_url: str | None = None,
     templates: Path | None = None,
     progress: bool = False,
+    published: Iterable[survey_model.Definition] = (),
 ) -> BuildResult:
-    """Render every page of the survey's site into `out` (default: the survey's `output` folder)."""
+    """Render every page of the survey's site into `out` (default: the survey's `output` folder).
+    `published`: the survey's published definition versions; their pages, like those of the previous
+    build's manifest, get a hand-off page when they are no longer survey pages."""
     site = Site.prepare(survey, collector_url, templates)
     out = Path(out) if out is not None else survey.output
     try:
-        return _write_site(site, out, progress)
+        return _write_site(site, out, progress, printed_paths(published))
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
         raise BuildError(f"cannot write the site into {out}: {exc.strerror or exc}{where}") from None
 
 
-def _write_site(site: Site, out: Path, progress: bool) -> BuildResult:
+def _write_site(site: Site, out: Path, progress: bool, published: set[str]) -> BuildResult:
     survey = site.survey
     folder = out / survey.id
     result = BuildResult(out=out, survey=survey.id)
-    planned = [job.path for job in site.jobs()] + ["survey.json"]
     previous = _read_manifest(folder)
+    current = [job.path for job in site.jobs()]
+    result.handoffs = site.handoffs((set(previous) | published) - set(current))
+    handoff_jobs = [site.handoff_job(handoff) for handoff in result.handoffs]
+    planned = current + [job.path for job in handoff_jobs] + ["survey.json"]
     _write_manifest(folder, sorted(set(previous) | set(planned)))  # a failed build still knows what it wrote
     writer = _Writer(folder)
     bar = _progress_bar(len(planned) - 1) if progress and len(planned) > PROGRESS_FROM else None
@@ -186,7 +203,7 @@ def _write_site(site: Site, out: Path, progress: bool) -> BuildResult:
             pending: deque[tuple[list[Job], Future[list[tuple[int, int]]]]] = deque()
             batch: list[Job] = []
             rendered: list[tuple[str, bytes]] = []
-            for job in site.jobs():
+            for job in itertools.chain(site.jobs(), handoff_jobs):
                 batch.append(job)
                 rendered.append((job.path, site.render(job)))
                 if len(batch) == BATCH:
@@ -206,6 +223,52 @@ def _write_site(site: Site, out: Path, progress: bool) -> BuildResult:
     result.removed = _remove_stale(folder, set(previous) - set(planned))
     _write_manifest(folder, sorted(planned))
     return result
+
+
+# A survey page of the layout: <location>/[<lang>/][s/<staff>/ | kiosk/]index.html
+PRINTED_PAGE = re.compile(
+    r"^(?P<location>[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?)/"
+    r"(?:(?P<lang>[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?)/)?"
+    r"(?:s/(?P<staff>[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?)/|kiosk/)?index\.html\Z"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Handoff:
+    """A page once written (and maybe printed) that the survey no longer has: where it is, whose it was,
+    its language if the survey still has it, and the locations whose survey it sends the customer to."""
+
+    path: str
+    url: str
+    reason: str  # who or what left, as the build reports it
+    location: str
+    lang: str | None
+    targets: tuple[str, ...]
+
+
+def printed_paths(definitions: Iterable[survey_model.Definition]) -> set[str]:
+    """Every survey page (location, language and staff pages) the given definition versions had."""
+    paths = set()
+    for definition in definitions:
+        for location in definition.locations:
+            staff = sorted(definition.staff_ids_at(location.id))
+            for prefix in [f"{location.id}/"] + [f"{location.id}/{lang}/" for lang in definition.languages]:
+                paths.add(f"{prefix}index.html")
+                paths.update(f"{prefix}s/{person}/index.html" for person in staff)
+    return paths
+
+
+def handoff_lines(handoffs: Iterable[Handoff]) -> list[str]:
+    """One line per person, location or language that left: how many pages hand off, and to where."""
+    groups: dict[str, list[Handoff]] = {}
+    for handoff in handoffs:
+        groups.setdefault(handoff.reason, []).append(handoff)
+    lines = []
+    for reason, items in sorted(groups.items()):
+        count = f"{len(items)} page" + ("s" if len(items) != 1 else "")
+        example = min(items, key=lambda h: (len(h.url), h.url)).url
+        lines.append(f"{reason}: {count} (e.g. {example}) → the survey of {', '.join(items[0].targets)}")
+    return lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,7 +306,8 @@ class Site:
         self.shared: dict[tuple[str, str], Markup] = {}
         env.globals["once"] = jinja2.pass_context(lambda context, name: self._once(context, name))
         self.templates = {
-            name: render.template(env, name) for name in ("page.html", "thanks.html", "error.html")
+            name: render.template(env, name)
+            for name in ("page.html", "thanks.html", "error.html", "handoff.html")
         }
         self.names = {lang: texts[lang].name for lang in survey.languages}
         self.contexts = {lang: self._language_context(lang, assets, palette) for lang in survey.languages}
@@ -398,6 +462,47 @@ class Site:
                             "languages": self._language_links(location.id, "s", person.id),
                         },
                     )
+
+    def handoffs(self, paths: Iterable[str]) -> list[Handoff]:
+        """The hand-off pages that replace `paths` (pages no longer written): each survey page among them
+        (location, language, staff and kiosk pages) in a stable order; other files are left out."""
+        survey = self.survey
+        found = []
+        for path in sorted(paths):
+            match = PRINTED_PAGE.match(path)
+            if not match or match["location"] in survey_model.RESERVED_LOCATION_IDS:
+                continue
+            lang = match["lang"] if match["lang"] in survey.languages else None
+            location, staff = match["location"], match["staff"]
+            if location not in self.definition.location_ids():
+                # The location closed: every location when the list stays short, else the first one.
+                ids = [loc.id for loc in survey.locations]
+                targets = tuple(ids if len(ids) <= MAX_BACK_LINKS else ids[:1])
+                reason = f"location {location} left the survey"
+            elif staff and staff not in self.definition.staff_ids_at(location):
+                targets, reason = (location,), f"{staff} left {location}"
+            elif match["lang"]:
+                targets, reason = (location,), f"language {match['lang']} left the survey at {location}"
+            else:
+                targets, reason = (location,), f"{path} is no longer a page of {location}"
+            url = "/".join([self.base, survey.id, path.removesuffix("index.html")])
+            found.append(Handoff(path, url, reason, location, lang, targets))
+        return found
+
+    def handoff_job(self, handoff: Handoff) -> Job:
+        lang = handoff.lang or self.survey.languages[0]
+        places = self.localized[lang][0]
+        names = {loc.id: places.get(loc.id, loc).name for loc in self.survey.locations}
+        extra = {
+            "place": names.get(handoff.location, ""),
+            "targets": [{"name": names[t], "url": self.handoff_url(handoff, t)} for t in handoff.targets],
+        }
+        return Job(handoff.path, "handoff", "handoff.html", lang, extra)
+
+    def handoff_url(self, handoff: Handoff, location: str) -> str:
+        """The survey page a hand-off sends to: in the hand-off's language where the survey still has it,
+        else the location's default address (where the script may follow the phone's language)."""
+        return self.url(location, handoff.lang) if handoff.lang else self.url(location)
 
     def _language_links(self, *parts: str) -> list[dict[str, str]]:
         if len(self.survey.languages) < 2:

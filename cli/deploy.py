@@ -651,7 +651,9 @@ def deploy(
                 + ("published" if published else "was already published")
             )
         with steps.step("Pages"):
-            plan = sync_site(aws, effective, app.outputs["PagesBucket"], Path(tmp) / "site", dry_run=False)
+            versions = published_versions(aws, table, effective)  # their pages stay, as hand-offs
+            bucket = app.outputs["PagesBucket"]
+            plan = sync_site(aws, effective, bucket, Path(tmp) / "site", dry_run=False, published=versions)
             say(f"      {plan.words()}")
     prefix = f"{site_url}/{survey.id}"
     return Deployment(
@@ -744,11 +746,27 @@ def publish(aws: Aws, table: str, survey: Survey, definition: dict[str, Any]) ->
         store.close()
 
 
-def sync_site(aws: Aws, survey: Survey, bucket: str | None, out: Path, dry_run: bool) -> SyncPlan:
-    """Build the pages into `out` and bring the bucket to exactly them (or only plan it)."""
+def published_versions(aws: Aws, table: str, survey: Survey) -> list[Any]:
+    """Every definition version published to the stage's table: the build keeps their pages (hand-offs for
+    people and locations that left), since a printed URL is forever."""
+    from .collector.names import readable
+    from .collector.store import open_store
+
+    store = open_store(f"dynamodb:{table}", str(survey.folder), region=aws.region, profile=aws.profile)
+    try:
+        return readable(store.definitions(survey.id))
+    finally:
+        store.close()
+
+
+def sync_site(
+    aws: Aws, survey: Survey, bucket: str | None, out: Path, dry_run: bool, published: Iterable[Any] = ()
+) -> SyncPlan:
+    """Build the pages into `out` (keeping the pages of `published` versions as hand-offs) and bring the
+    bucket to exactly them (or only plan it)."""
     from .build import build_site
 
-    result = build_site(survey, out=out)
+    result = build_site(survey, out=out, published=published)
     prefix = site_prefix(survey.site_url or "")
     local = page_objects(out, built_files(result), prefix)
     s3 = aws.client("s3")

@@ -1,20 +1,13 @@
-"""For translators and maintainers: collect every built-in text from the packaged templates and the Python
-modules that mark texts, write them to `site_templates/locale/wowcard.pot`, and carry them into every
-language's `.po` (new texts arrive empty, changed ones fuzzy, removed ones obsolete), as `pybabel extract`
-and `pybabel update` do.
-
-    python -m wowcard.i18n_extract            rewrite the .pot and update every catalog
-    python -m wowcard.i18n_extract --check    exit 1 if any of them is out of date (changes nothing)
-    python -m wowcard.i18n_extract --init it  start a catalog for a new language
-    python -m wowcard.i18n_extract --init it --into templates
-                                              … in an owner's theme folder (beside survey.toml) instead
+"""The catalogs of wowcard's built-in texts, for translators and owners (`wowcard i18n …`): collect every
+text from the packaged templates and the Python modules that mark texts, write them to
+`site_templates/locale/wowcard.pot`, and carry them into every language's `.po` (new texts arrive empty,
+changed ones fuzzy, removed ones obsolete), as `pybabel extract` and `pybabel update` do; or start an empty
+catalog for a new language, in the package or in an owner's theme folder.
 """
 
 from __future__ import annotations
 
-import argparse
 import io
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,6 +23,10 @@ PYTHON_SOURCES = ("i18n.py", "cards.py")  # the modules of `wowcard` that mark t
 COMMENT_TAGS = ("Translators:",)
 HEADER = "wowcard's built-in texts: what customers read on survey pages, thank-you and error pages and cards."
 WIDTH = 76
+
+
+class CatalogError(Exception):
+    """A catalog cannot be started as asked (unknown language code, the catalog exists already)."""
 
 
 def template_files() -> list[Path]:
@@ -148,11 +145,11 @@ def init(language: str, theme: Path | None = None) -> Path:
     folder = (theme if theme is not None else render.packaged_folder()) / i18n.LOCALE
     po = folder / i18n.folder_name(language) / "LC_MESSAGES" / f"{i18n.DOMAIN}.po"
     if po.exists():
-        raise SystemExit(f"{po} exists already")
+        raise CatalogError(f"{po} exists already")
     try:
         Locale.parse(language, sep="-")
     except (ValueError, UnknownLocaleError):
-        raise SystemExit(
+        raise CatalogError(
             f'"{language}" is not a language code Unicode CLDR knows, such as "it" or "pt-BR"'
         ) from None
     catalog = new_catalog(language)
@@ -160,31 +157,3 @@ def init(language: str, theme: Path | None = None) -> Path:
     po.parent.mkdir(parents=True, exist_ok=True)
     po.write_bytes(serialize(catalog))
     return po
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m wowcard.i18n_extract", description="Update catalogs.")
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument("--check", action="store_true", help="exit 1 if the .pot or a .po is out of date")
-    group.add_argument("--init", metavar="LANG", help="start a catalog for a new language (BCP 47 code)")
-    parser.add_argument(
-        "--into", metavar="THEME", type=Path, help="with --init: a theme folder, not the package"
-    )
-    args = parser.parse_args(argv)
-    if args.into and not args.init:
-        parser.error("--into goes with --init")
-    if args.check:
-        stale = check()
-        for path in stale:
-            print(f"out of date: {path}")
-        return 1 if stale else 0
-    if args.init:
-        print(f"wrote {init(args.init, args.into)}")
-        return 0
-    for path in update():
-        print(f"wrote {path}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

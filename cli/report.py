@@ -22,7 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from . import i18n
-from .collector import tally
+from .collector import names, tally
 from .collector.store import Store, TallyRow
 from .collector.survey import RATING_SCALE, RATINGS, Definition
 
@@ -166,13 +166,13 @@ def _location_json(definition: Definition, location_id: str) -> dict[str, str]:
 
 
 def location_name(definition: Definition, location_id: str) -> str:
-    """The survey's name for a location; a location no longer in the survey shows by its id."""
-    return next((loc.name for loc in definition.locations if loc.id == location_id), location_id)
+    """The survey's name for a location; one no longer in the survey keeps its last published name."""
+    return names.location_name(definition, location_id)
 
 
 def staff_name(definition: Definition, staff_id: str) -> str:
-    """The survey's name for a staff member; someone no longer in the survey shows by their id."""
-    return next((s.name for s in definition.staff if s.id == staff_id), staff_id)
+    """The survey's name for a staff member; someone who left keeps their last published name."""
+    return names.staff_name(definition, staff_id)
 
 
 def _recognitions(counts: Mapping[str, int], staff_id: str, include_flagged: bool) -> int:

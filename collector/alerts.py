@@ -21,6 +21,21 @@ The webhook URL is a secret (it lets anyone post to the owner's chat). It is rea
 from an environment variable ("env:NAME"), from an SSM SecureString parameter ("ssm:NAME", on AWS, cached
 for a few minutes), or given literally. It never appears in a log line or an error: those say "the
 webhook" and what went wrong (a status, a timeout).
+
+Shout-outs: with "recognition" in `[alerts] on`, an answer that recognises a staff member (wow = yes naming
+them) puts a shout-out in the same outbox, in the same transaction: the person, the location and the story.
+A recognition flagged by fair recognition (fairness.py) is never shouted out: the store drops the reason in
+the transaction that flags it, and the sender checks the stored answer again before sending.
+
+Bursts are coalesced: past ALERTS_PER_MINUTE messages of a survey in a minute, the due alerts are not sent
+one by one but counted in ONE summary message (the count, the reasons, and `wowcard alerts --held` to see
+them), at most one summary every SUMMARY_SECONDS; those alerts are kept as "held" for a week. So 200 alerts
+posted at once cost 10 messages and a summary, and an alert that arrives after them is told within
+SUMMARY_SECONDS, on its own or in the next summary, instead of minutes later behind the burst. The count of a
+minute is kept by the sender in memory: a sender that restarts in a burst may send ALERTS_PER_MINUTE more.
+
+The weekly digest (digest.py) travels the same outbox: with "digest" in `[alerts] on`, each sweep claims
+the due week once (a conditional write in the store), and the sender posts it like an alert.
 """
 
 from __future__ import annotations
@@ -30,19 +45,21 @@ import http.client
 import json
 import logging
 import os
-import re
 import ssl
 import threading
 import time
 import urllib.error
 import urllib.request
+from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .store import Alert, Store
+from . import digest, fairness
+from .chat import safe as _safe
+from .store import RECOGNITION, Alert, Store, StoreError
 from .survey import ALERT_KINDS, RATINGS, WEBHOOK_FROM_ENV, Definition, webhook_url_problem
 
 log = logging.getLogger("wowcard.alerts")
@@ -61,8 +78,18 @@ SSM_CACHE_SECONDS = 300.0
 # bursts >1 allowed"); a burst of alerts is paced to that rather than answered 429.
 SENDS_PER_SECOND = 1.0
 BURST = 10
+# Past this many messages of a survey in a minute, a burst is told in one summary (at most one per
+# SUMMARY_SECONDS), so an alert after it is never stuck behind it.
+ALERTS_PER_MINUTE = 10
+SUMMARY_SECONDS = 30.0
+SUMMARY_MAX = 1000  # alerts one summary tells at most (each is claimed and settled on its own)
+DEFINITION_SECONDS = 300.0  # how long a sender keeps the latest definition (for the digest's schedule)
 RATING_NAMES = {"people": "People", "process": "Process", "product": "Product"}
-MENTION = re.compile(r"(?<![\w.])@")
+REASON_WORDS = {
+    "followup": ("follow-up request", "follow-up requests"),
+    "low_rating": ("lowest rating", "lowest ratings"),
+    RECOGNITION: ("shout-out", "shout-outs"),
+}
 
 
 class DeliveryError(Exception):
@@ -79,6 +106,8 @@ def reasons(response: Mapping[str, Any], on: tuple[str, ...] | list[str]) -> tup
         found.append("followup")
     if "low_rating" in on and any(response.get(name) == LOWEST_RATING for name in RATINGS):
         found.append("low_rating")
+    if RECOGNITION in on and fairness.applies(response) and not response.get("flagged"):
+        found.append(RECOGNITION)
     return tuple(kind for kind in ALERT_KINDS if kind in found)
 
 
@@ -125,13 +154,17 @@ def payload(
 
 
 def text(answer: Mapping[str, Any], time_zone: str) -> str:
-    received = datetime.fromisoformat(answer["received_at"].replace("Z", "+00:00"))
-    local = received.astimezone(ZoneInfo(time_zone)).strftime("%Y-%m-%d %H:%M")
+    """The message a person reads. An answer that only recognises someone is a shout-out; one that also
+    alerts the owner is the alert, with the shout-out as its last line."""
+    local = _local(answer["received_at"], time_zone)
+    alerting = tuple(reason for reason in answer["reasons"] if reason != RECOGNITION)
+    if not alerting:
+        return shout_out(answer) + f" ({local} {time_zone})"
     headline = {
         ("followup",): "A customer asked to be contacted",
         ("low_rating",): "A customer gave a lowest rating",
         ("followup", "low_rating"): "A customer gave a lowest rating and asked to be contacted",
-    }.get(tuple(answer["reasons"]), "A customer answered")
+    }.get(alerting, "A customer answered")
     lines = [f"{headline} at {_safe(answer['location_name'])} ({local} {time_zone})"]
     if answer["staff_name"]:
         lines.append(f"Staff: {_safe(answer['staff_name'])}")
@@ -149,16 +182,48 @@ def text(answer: Mapping[str, Any], time_zone: str) -> str:
         lines.append(f"When done: wowcard followups done {answer['id']}")
     elif answer["followup"]:
         lines.append("The follow-up is already closed.")
+    if RECOGNITION in answer["reasons"]:
+        lines.append(shout_out(answer))
     return "\n".join(lines)
 
 
-def _safe(value: Any) -> str:
-    """Customer or owner text inside the chat message: one line, no control characters, and nothing a chat
-    reads as a mention or a link (Slack's <!channel> and <url|label>; @channel, @here, @everyone, @name):
-    `<` and `>` become look-alikes and an `@` that starts a word gets a word joiner (an email address keeps
-    its `@`). The exact words are in `response`."""
-    folded = " ".join("".join(c if c.isprintable() else " " for c in str(value)).split())
-    return MENTION.sub("@\u2060", folded.replace("<", "‹").replace(">", "›"))
+def shout_out(answer: Mapping[str, Any]) -> str:
+    """ "Shout-out: Maya at Quay Street was recognised by a customer: "…"" (the story when there is one)."""
+    who, where = _safe(answer["staff_name"]), _safe(answer["location_name"])
+    line = f"Shout-out: {who} at {where} was recognised by a customer"
+    return line + (f': "{_safe(answer["what"])}"' if answer["what"] else "")
+
+
+def summary(held: list[Alert], time_zone: str) -> dict[str, Any]:
+    """The one message that tells a burst of alerts: how many, why, when, and the command that lists them."""
+    reasons = Counter(reason for alert in held for reason in alert.reasons)
+    first, last = min(a.received_at for a in held), max(a.received_at for a in held)
+    why = ", ".join(
+        f"{reasons[kind]} {REASON_WORDS[kind][reasons[kind] != 1]}" for kind in REASON_WORDS if reasons[kind]
+    )
+    noun = "alert" if len(held) == 1 else "alerts"
+    start, end = _local(first, time_zone)[11:], _local(last, time_zone)[11:]
+    span = start if start == end else f"{start}–{end}"
+    body = (
+        f"{len(held)} more {noun} in a burst ({_local(first, time_zone)[:10]} {span} {time_zone}): {why}. "
+        "Held back rather than sent one by one, to keep this channel readable. "
+        "See them: wowcard alerts --held"
+    )
+    return {
+        "text": body,
+        "summary": {
+            "count": len(held),
+            "reasons": dict(sorted(reasons.items())),
+            "first_received_at": first,
+            "last_received_at": last,
+            "ids": sorted(a.response_id for a in held),
+        },
+    }
+
+
+def _local(received_at: str, time_zone: str) -> str:
+    received = datetime.fromisoformat(received_at.replace("Z", "+00:00"))
+    return received.astimezone(ZoneInfo(time_zone)).strftime("%Y-%m-%d %H:%M")
 
 
 def _location_name(definition: Definition | None, location: str | None) -> str:
@@ -348,13 +413,19 @@ class Sweep:
     retrying: int = 0
     failed: int = 0
     taken: int = 0  # claimed by another sender first
-    gone: int = 0  # the response was deleted before its alert went out
+    gone: int = 0  # nothing left to tell: the response was deleted, or a digest's week had no answers
+    held: int = 0  # counted in a summary message (a burst) instead of sent one by one
+    summaries: int = 0
+
+    def add(self, outcome: str, count: int = 1) -> None:
+        setattr(self, outcome, getattr(self, outcome) + count)
 
 
 @dataclass
 class Sender:
-    """Delivers one survey's due alerts. Stateless between sweeps apart from a cache of definitions, so any
-    number of senders (threads, overlapping Lambda runs) may sweep the same outbox."""
+    """Delivers one survey's due alerts, shout-outs and digests. Between sweeps it keeps only a cache of
+    definitions and the count of messages of the last minute, so any number of senders (threads,
+    overlapping Lambda runs) may sweep the same outbox."""
 
     store: Store
     survey: str
@@ -365,25 +436,90 @@ class Sender:
     lease_seconds: float = LEASE_SECONDS
     rate: float = SENDS_PER_SECOND
     burst: int = BURST
+    per_minute: int = ALERTS_PER_MINUTE
+    summary_every: float = SUMMARY_SECONDS
     sleep: Callable[[float], None] = time.sleep
     _definitions: dict[str, Definition | None] = field(default_factory=dict, repr=False)
+    _latest: tuple[float, Definition | None] | None = field(default=None, repr=False)
     _tokens: float = field(default=BURST, repr=False)
     _refilled: float | None = field(default=None, repr=False)
+    _messages: deque[float] = field(default_factory=deque, repr=False)  # sent in the last minute
+    _summary_at: float | None = field(default=None, repr=False)
+    _digest_week: str | None = field(default=None, repr=False)  # the last week seen claimed
 
     def sweep(self, limit: int = 50, time_left: Callable[[], float] | None = None, rounds: int = 20) -> Sweep:
-        """Deliver what is due, `limit` at a time, until nothing due is left (at most `rounds` times); stop
-        early when `time_left()` (seconds) could not cover one more send (a Lambda's remaining time)."""
+        """Queue the weekly digest when it is due, then deliver what is due, `limit` at a time, until nothing
+        due is left (at most `rounds` times); stop early when `time_left()` (seconds) could not cover one more
+        send (a Lambda's remaining time). Past `per_minute` messages a minute, the rest is one summary."""
         done = Sweep()
+        try:
+            self.schedule_digest()
+        except StoreError as exc:  # alerts still go out; the next sweep claims the week
+            log.error("could not queue the weekly digest of survey %s: %s", self.survey, exc)
         for _ in range(rounds):
             due = self.store.due_alerts(self.survey, self.clock(), limit)
+            over = False
             for alert in due:
+                if digest.digest_week(alert.response_id) is None and not self._may_send():
+                    over = True
+                    continue
                 if not self._pace(time_left):
                     return done
-                outcome = self.deliver(alert)
-                setattr(done, outcome, getattr(done, outcome) + 1)
+                done.add(self.deliver(alert))
+            if over and not self._summarise(done, time_left):
+                break  # a summary went out less than `summary_every` ago: the next one tells these
             if len(due) < limit:
                 break
         return done
+
+    def schedule_digest(self) -> str | None:
+        """With "digest" in `[alerts] on`, claim the due week's digest once (the store's conditional write
+        makes it once per week whoever asks); the week claimed now, or None."""
+        latest = self._latest_definition()
+        if latest is None or "digest" not in latest.alerts:
+            return None
+        now = self.clock()
+        week = digest.due_week(latest.time_zone, datetime.fromtimestamp(now, UTC))
+        if week == self._digest_week:
+            return None
+        claimed = digest.schedule(self.store, self.survey, latest.time_zone, now)
+        self._digest_week = week
+        return claimed
+
+    def _may_send(self) -> bool:
+        """Whether one more message fits in the last minute's `per_minute`."""
+        now = self.clock()
+        while self._messages and self._messages[0] <= now - 60:
+            self._messages.popleft()
+        return len(self._messages) < self.per_minute
+
+    def _summarise(self, done: Sweep, time_left: Callable[[], float] | None) -> bool:
+        """Tell every alert due now (up to SUMMARY_MAX) in one message and keep them as held; False when a
+        summary went out less than `summary_every` ago (they stay pending for the next one)."""
+        now = self.clock()
+        if self._summary_at is not None and now - self._summary_at < self.summary_every:
+            return False
+        due = self.store.due_alerts(self.survey, now, SUMMARY_MAX)
+        burst = [alert for alert in due if digest.digest_week(alert.response_id) is None]
+        claimed = [c for c in (self.store.claim_alert(a, now, self.lease_seconds) for a in burst) if c]
+        done.add("taken", len(burst) - len(claimed))
+        if not claimed or not self._pace(time_left):
+            return False
+        latest = self._latest_definition()
+        body = summary(claimed, latest.time_zone if latest else "UTC")
+        self._summary_at = self.clock()
+        self._messages.append(self._summary_at)
+        try:
+            self.send(self.webhook(), body, self.timeout)
+        except DeliveryError as exc:
+            for alert in claimed:
+                done.add(self._failed(alert, str(exc)))
+            return False
+        for alert in claimed:
+            self.store.alert_held(alert, self.clock())
+        done.add("held", len(claimed))
+        done.add("summaries")
+        return True
 
     def _pace(self, time_left: Callable[[], float] | None) -> bool:
         """Wait for the next send's turn (a token bucket: `burst` at once, then `rate` a second). False: the
@@ -402,22 +538,45 @@ class Sender:
         return True
 
     def deliver(self, alert: Alert) -> str:
-        """Claim, send, settle one alert: "sent", "retrying", "failed", "taken" or "gone"."""
+        """Claim, send, settle one alert (or a week's digest): "sent", "retrying", "failed", "taken" or
+        "gone"."""
         claimed = self.store.claim_alert(alert, self.clock(), self.lease_seconds)
         if claimed is None:
             return "taken"
-        response = self.store.get(claimed.survey, claimed.response_id)
-        if response is None:
-            self.store.alert_sent(claimed)  # deleted by the owner meanwhile: nothing left to tell
-            return "gone"
         try:
-            body = payload(response, self._definition(response.get("version")), claimed.reasons)
+            body = self._body(claimed)
+            if body is None:
+                self.store.alert_sent(claimed)  # deleted meanwhile, or nothing to tell: settled
+                return "gone"
+            self._messages.append(self.clock())
             self.send(self.webhook(), body, self.timeout)
         except DeliveryError as exc:
             return self._failed(claimed, str(exc))
         if not self.store.alert_sent(claimed):
             log.warning("alert for response %s was sent, but its lease had run out", claimed.response_id)
         return "sent"
+
+    def _body(self, alert: Alert) -> dict[str, Any] | None:
+        """What to post for an outbox entry, built from the store now; None when there is nothing to tell."""
+        week = digest.digest_week(alert.response_id)
+        if week is not None:
+            latest = self._latest_definition()
+            if latest is None:
+                return None
+            try:
+                found = digest.compute(self.store, latest, week, datetime.fromtimestamp(self.clock(), UTC))
+            except StoreError as exc:  # tried again with backoff, like a webhook that failed
+                raise DeliveryError(f"the digest of {week} could not be read: {exc}") from None
+            return digest.payload(found) if found.responses else None
+        response = self.store.get(alert.survey, alert.response_id)
+        if response is None:
+            return None
+        why = alert.reasons
+        if response.get("flagged"):  # fair recognition flagged it: no shout-out
+            why = tuple(reason for reason in why if reason != RECOGNITION)
+        if not why:
+            return None
+        return payload(response, self._definition(response.get("version")), why)
 
     def _failed(self, alert: Alert, error: str) -> str:
         retry_at = next_attempt(alert, self.clock())
@@ -449,3 +608,11 @@ class Sender:
             found = self.store.definition(self.survey, version)
             self._definitions[version] = Definition.from_json(found) if found else None
         return self._definitions[version]
+
+    def _latest_definition(self) -> Definition | None:
+        """The survey's latest published definition, read again every DEFINITION_SECONDS."""
+        now = self.clock()
+        if self._latest is None or now - self._latest[0] >= DEFINITION_SECONDS or now < self._latest[0]:
+            found = self.store.definition(self.survey)
+            self._latest = (now, Definition.from_json(found) if found else None)
+        return self._latest[1]

@@ -1,9 +1,10 @@
 """The collector's Chalice app: routes, nothing else (the steps live in `collect`, settings in `config`).
 
 Public through API Gateway's stage `api` (and `wowcard serve`) as /api/s/{survey}/responses, /api/healthz and
-/api/openapi.json. On AWS one more function, `send_alerts`, runs every minute and sends the alerts the
-collector queued (under `wowcard serve` a background thread does the same). Standard library, boto3 and
-chalice only.
+/api/openapi.json. On AWS one more function, `send_alerts`, runs every minute and sends what the collector
+queued in the alert outbox: alerts, shout-outs, a burst's summary, and on Mondays from 08:00 (survey time) the
+week's digest, claimed once per week (under `wowcard serve` a background thread does the same). Standard
+library, boto3 and chalice only.
 """
 
 from __future__ import annotations

@@ -5,10 +5,11 @@ a response and its tally increments are written in one transaction; reports read
 responses; tallies are sharded by a hash of the response id and readers add the shards up.
 
 Two more things ride in the response's transaction (so they are exact, and a duplicate adds neither):
-- the alert outbox: an answer that should alert the owner at once gets exactly one pending alert, which a
-  sender (alerts.py) claims with a lease, delivers after the customer was answered, and then deletes;
-- fair recognition: a per-device, per-day, per-staff counter; a recognition past the survey's limit is stored
-  and counted, but flagged (`flagged: True`, tallied as `flagged:<staff>` too).
+- the alert outbox: an answer that should alert the owner at once (or be shouted out to the team) gets exactly
+  one pending alert, which a sender (alerts.py) claims with a lease, delivers after the customer was answered,
+  and then deletes (or, in a burst, counts in a summary and keeps as "held" for a week);
+- fair recognition: per-device and per-network, per-day, per-staff counters; a recognition past either of the
+  survey's limits is stored and counted, but flagged (`flagged: True`, tallied as `flagged:<staff>` too).
 """
 
 from __future__ import annotations
@@ -69,14 +70,19 @@ class Record:
 
     response: dict[str, Any]
     increments: dict[str, int]
-    # Other ids whose presence means this response is already stored (a no-JavaScript double tap that
-    # straddles two 10-second windows). Checked in the same transaction as the put.
+    # Other ids whose presence means this response is already stored (a no-JavaScript double tap: the ids
+    # the same post had in each of the 10 seconds before), when received at or after `aliases_since` (a
+    # `received_at` string; None: whenever). Checked in the same transaction as the put.
     aliases: tuple[str, ...] = ()
+    aliases_since: str | None = None
     # Fair recognition: the day's keyed hash of the device (fairness.py), or None when the answer recognises
     # no staff member. The store counts it per (day, device, staff) in the same transaction and flags the
-    # recognition when `limit` were counted already.
+    # recognition when `limit` were counted already. The same for the network it came from (`network`,
+    # `network_limit`): flagged when either key has reached its limit.
     device: str | None = None
     limit: int = 0
+    network: str | None = None
+    network_limit: int = 0
     # Why this answer alerts the owner at once ("followup", "low_rating"); empty: it does not. The store
     # writes one pending alert in the same transaction.
     alert: tuple[str, ...] = ()
@@ -105,10 +111,17 @@ class Record:
     def received_epoch(self) -> float:
         return received_epoch(self.response["received_at"])
 
+    def counters(self) -> list[tuple[str, int]]:
+        """The recognition counters this record adds one to, each with its limit (0: no limit)."""
+        keys = [(self.device, self.limit), (self.network, self.network_limit)]
+        return [(key, limit) for key, limit in keys if key is not None]
+
     def flagged(self) -> Record:
-        """The same record with its recognition flagged: `flagged: True` and the increments that follow."""
+        """The same record with its recognition flagged: `flagged: True` and the increments that follow. A
+        flagged recognition is never shouted out: its "recognition" alert goes (other reasons stay)."""
         response = {**self.response, "flagged": True}
-        return replace(self, response=response, increments=tally.increments(response))
+        alert = tuple(reason for reason in self.alert if reason != RECOGNITION)
+        return replace(self, response=response, increments=tally.increments(response), alert=alert)
 
 
 def received_epoch(received_at: str) -> float:
@@ -118,8 +131,19 @@ def received_epoch(received_at: str) -> float:
     return datetime.fromisoformat(received_at.replace("Z", "+00:00")).timestamp()
 
 
+def iso_time(epoch: float) -> str:
+    """A stored time ("…Z", microseconds) from seconds since the epoch."""
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 ALERT_PENDING = "pending"
 ALERT_FAILED = "failed"
+ALERT_HELD = "held"  # counted in a summary message during a burst instead of sent on its own
+HELD_KEEP_SECONDS = 7 * 86400  # a held alert stays listed (`wowcard alerts --held`) for a week
+RECOGNITION = "recognition"  # the alert reason of a shout-out
+DIGEST_PREFIX = "digest:"  # outbox id of a week's digest, "digest:2025-W10" (never a response id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,8 +157,9 @@ class Alert:
     shard: int
     reasons: tuple[str, ...]
     received_at: str
-    state: str = ALERT_PENDING  # "pending" (to send) or "failed" (gave up; `wowcard alerts --retry`)
-    due: float = 0.0  # the next attempt may start then
+    # "pending" (to send), "failed" (gave up; `wowcard alerts --retry`) or "held" (counted in a summary)
+    state: str = ALERT_PENDING
+    due: float = 0.0  # the next attempt may start then; for a held alert, when it was held
     since: float = 0.0  # this run of attempts began then (the answer, or the last --retry)
     attempts: int = 0
     last_error: str | None = None
@@ -159,6 +184,11 @@ class Store(Protocol):
 
     def definition(self, survey: str, version: str | None = None) -> dict[str, Any] | None:
         """The compiled definition of that version, or the latest published when version is None."""
+
+    def definitions(self, survey: str) -> list[dict[str, Any]]:
+        """Every published version of the survey, oldest first, the latest last: what was ever printed
+        (names of people and locations that left, their pages). SQLite orders by when each version last
+        became the latest; DynamoDB by when each was first published, the latest moved to the end."""
 
     # --- the write path ---
     def put(self, record: Record) -> bool:
@@ -200,11 +230,22 @@ class Store(Protocol):
         """A failed attempt: due again at `retry_at`, or given up ("failed") when None; the lease is released.
         False: the lease was lost meanwhile."""
 
+    def alert_held(self, alert: Alert, now: float) -> bool:
+        """Counted in a summary message: kept as "held" (never sent on its own) for HELD_KEEP_SECONDS, if
+        `alert.lease` still holds it. False: the lease was lost meanwhile."""
+
     def alerts(self, survey: str) -> list[Alert]:
-        """Every alert not yet delivered (pending and failed), oldest answer first."""
+        """Every alert not yet delivered on its own (pending, failed, and held less than a week), oldest
+        answer first."""
 
     def retry_alerts(self, survey: str, now: float) -> int:
         """Queue every failed alert again, due now, with a fresh 48 hours of attempts. Returns how many."""
+
+    # --- the weekly digest ---
+    def claim_digest(self, survey: str, week: str, now: float, queue: bool = True) -> bool:
+        """Claim the digest of an ISO week ("2025-W10") for the survey, once ever (a conditional write), and
+        with `queue` put its outbox entry (`DIGEST_PREFIX + week`, due now) in the same transaction. True:
+        claimed now; False: that week was claimed before (by any sender, or `wowcard digest`)."""
 
     # --- fair recognition ---
     def fairness_salt(self, survey: str) -> bytes:

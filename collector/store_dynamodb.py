@@ -5,15 +5,20 @@ Key layout (`<sid>` survey, `<rid>` response id, `<k>` tally shard = hash of the
 
 | item            | pk                 | sk                 | also                                           |
 |-----------------|--------------------|--------------------|------------------------------------------------|
-| definition      | `SURVEY#<sid>`     | `DEF#<version>`    | `body`: compiled JSON; every version is kept   |
+| definition      | `SURVEY#<sid>`     | `DEF#<version>`    | `body`: compiled JSON; every version is kept;  |
+|                 |                    |                    | `published_at` (UTC) orders them               |
 | latest pointer  | `SURVEY#<sid>`     | `LATEST`           | `version`, `body`, `max_shards` (max K so far) |
 | response        | `RESP#<sid>#<rid>` | `RESP`             | counted fields; GSIs by_day, followups         |
 | personal fields | `RESP#<sid>#<rid>` | `PERSONAL`         | what, comment, contact, note; TTL `expires_at` |
 |                 |                    |                    | GSIs by_day, stories, retention                |
 | tally           | `TALLY#<sid>#<k>`  | `<day>#<location>` | one number per tally field, updated with ADD   |
 | alert (outbox)  | `OUTBOX#<sid>#<k>` | `<rid>`            | state, due, since, attempts, lease; deleted    |
-|                 |                    |                    | once sent                                      |
-| recognitions    | `FAIR#<sid>#<dev>` | `<day>#<staff>`    | `n`: count of the day's device key; TTL        |
+|                 |                    |                    | once sent; held ones (a burst's summary) have  |
+|                 |                    |                    | TTL `expires_at` a week on                     |
+| digest (outbox) | `OUTBOX#<sid>#0`   | `digest:<week>`    | as an alert; the week's digest to send         |
+| digest claim    | `SURVEY#<sid>`     | `DIGEST#<week>`    | `claimed_at`: put once per ISO week            |
+| recognitions    | `FAIR#<sid>#<dev>` | `<day>#<staff>`    | `n`: count of the day's device (or network)    |
+|                 |                    |                    | key; TTL                                       |
 | fairness salt   | `SURVEY#<sid>`     | `SALT`             | `salt`: random bytes, made once                |
 
 | GSI       | hash key                 | range key                                | on items                |
@@ -27,11 +32,12 @@ Key layout (`<sid>` survey, `<rid>` response id, `<k>` tally shard = hash of the
 
 - Exactly once: a put is ONE TransactWriteItems: Put response `attribute_not_exists(pk)`, Put personal item,
   ConditionCheck `attribute_not_exists(pk)` on each alias id's response, one `ADD` Update of the tally item,
-  and when the answer has them a Put of its pending alert and an `ADD` Update of its recognition counter.
+  and when the answer has them a Put of its pending alert and `ADD` Updates of its recognition counters.
   A ConditionalCheckFailed on the response or an alias means "already stored": nothing changed, `put`
   answers False.
-- Fair recognition is exact without a read: the counter's Update carries `n < limit`; when only that fails,
-  the limit was reached, and the put is made again flagged with the counter's condition `n >= limit`.
+- Fair recognition is exact without a read: each counter's Update (the device's, the network's) carries
+  `n < limit`; when only one of those fails, its limit was reached, and the put is made again flagged with
+  that counter's condition `n >= limit` (the other counter is then added to without a condition).
 - The outbox is sharded like the tallies (the response's shard), so a sender Queries K small partitions
   (never a Scan): only alerts not yet sent are there, since a sent alert is deleted. Claims and settlements
   are conditional writes on the lease.
@@ -67,13 +73,17 @@ from . import fairness, tally
 from .retry import Retry, describe
 from .store import (
     ALERT_FAILED,
+    ALERT_HELD,
     ALERT_PENDING,
+    DIGEST_PREFIX,
+    HELD_KEEP_SECONDS,
     PERSONAL_FIELDS,
     RESPONSE_FIELDS,
     Alert,
     Record,
     StoreError,
     TallyRow,
+    iso_time,
 )
 
 T = TypeVar("T")
@@ -345,7 +355,11 @@ class DynamoStore:
             {
                 "Put": {
                     "TableName": self.table,
-                    "Item": {**_key(pk, f"DEF#{version}"), "body": {"S": body}},
+                    "Item": {
+                        **_key(pk, f"DEF#{version}"),
+                        "body": {"S": body},
+                        "published_at": {"S": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")},
+                    },
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             },
@@ -388,6 +402,27 @@ class DynamoStore:
             cached = self._definitions.setdefault((survey, version), json.loads(item["body"]["S"]))
         return json.loads(json.dumps(cached))  # callers may change their copy; versions never change
 
+    def definitions(self, survey: str) -> list[dict[str, Any]]:
+        items = list(
+            self._query(
+                "read the survey definitions",
+                KeyConditionExpression="pk = :pk AND begins_with(sk, :def)",
+                ExpressionAttributeValues={":pk": {"S": f"SURVEY#{survey}"}, ":def": {"S": "DEF#"}},
+                ConsistentRead=True,
+            )
+        )
+        latest = self._latest(survey)
+        current = latest["version"]["S"] if latest else None
+        # Versions published before `published_at` was kept sort first, by version: deterministic either way.
+        items.sort(
+            key=lambda i: (
+                i["sk"]["S"] == f"DEF#{current}",
+                i.get("published_at", {}).get("S", ""),
+                i["sk"]["S"],
+            )
+        )
+        return [json.loads(i["body"]["S"]) for i in items]
+
     def _latest(self, survey: str) -> dict[str, Any] | None:
         return self._get_item("read a survey definition", f"SURVEY#{survey}", LATEST_SK)
 
@@ -403,23 +438,25 @@ class DynamoStore:
     # --- the write path ------------------------------------------------------------------------------
 
     def put(self, record: Record) -> bool:
-        over_limit = False
+        counters = record.counters()
+        over: int | None = None  # which counter was found at its limit (the record is then flagged)
         for _ in range(4):
-            current = record.flagged() if over_limit else record
-            writes = self._put_items(current, over_limit)
+            current = record.flagged() if over is not None else record
+            writes = self._put_items(current, over)
             reasons = self._transact("store a response", writes)
             if reasons is None:
                 return True
-            counter = len(writes) - 1 if record.device is not None else None
+            first_counter = len(writes) - len(counters)
             failed = {i for i, reason in enumerate(reasons) if reason == "ConditionalCheckFailed"}
-            if failed - {counter}:
+            if any(i < first_counter for i in failed):
                 return False  # the response (or an alias) is already stored
-            # Only the recognition counter's condition failed: the limit was reached (or, when flagged, the
-            # day's counter is gone). Store it the other way.
-            over_limit = not over_limit
-        raise StoreError("could not store a response: its recognition counter kept changing")
+            # Only a recognition counter's condition failed. Unflagged: that counter reached its limit, so
+            # store it flagged on the condition that it still has. Flagged: that counter is gone (a new
+            # day), so store it unflagged again.
+            over = min(failed) - first_counter if over is None else None
+        raise StoreError("could not store a response: its recognition counters kept changing")
 
-    def _put_items(self, record: Record, over_limit: bool = False) -> list[dict[str, Any]]:
+    def _put_items(self, record: Record, over: int | None = None) -> list[dict[str, Any]]:
         response = record.response
         unknown = sorted(set(response) - set(RESPONSE_FIELDS))
         if unknown:
@@ -471,20 +508,21 @@ class DynamoStore:
                 }
             )
         for alias in record.aliases:
-            writes.append(
-                {
-                    "ConditionCheck": {
-                        "TableName": self.table,
-                        "Key": _key(_response_pk(survey, alias), RESPONSE_SK),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                }
-            )
+            check: dict[str, Any] = {
+                "TableName": self.table,
+                "Key": _key(_response_pk(survey, alias), RESPONSE_SK),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+            if record.aliases_since is not None:  # an alias stored before then is another answer
+                check["ConditionExpression"] = "attribute_not_exists(pk) OR received_at < :since"
+                check["ExpressionAttributeValues"] = {":since": {"S": record.aliases_since}}
+            writes.append({"ConditionCheck": check})
         writes.extend(self._tally_updates(survey, record.day, record.location, shard, record.increments))
         if record.alert:
             writes.append({"Put": {"TableName": self.table, "Item": self._alert_item(record)}})
-        if record.device is not None:
-            writes.append(self._count_recognition(record, over_limit))  # last: put() finds it there
+        for i, (counter, limit) in enumerate(record.counters()):  # last: put() finds them there
+            condition = None if over is None else (i == over)
+            writes.append(self._count_recognition(record, counter, limit, condition))
         return writes
 
     def _alert_item(self, record: Record) -> dict[str, Any]:
@@ -500,12 +538,16 @@ class DynamoStore:
             "attempts": {"N": "0"},
         }
 
-    def _count_recognition(self, record: Record, over_limit: bool) -> dict[str, Any]:
-        """The Update of the recognition counter, conditional on which side of the limit it is."""
+    def _count_recognition(
+        self, record: Record, counter: str, limit: int, over: bool | None
+    ) -> dict[str, Any]:
+        """The Update of one recognition counter (a device's or a network's), conditional on which side of
+        its limit it is: under it (`over` None: the first attempt), at or past it (True: the counter the
+        record is flagged by), or not at all (False: another counter flags the record)."""
         expires = datetime.fromisoformat(record.day).replace(tzinfo=UTC).timestamp()
         update: dict[str, Any] = {
             "TableName": self.table,
-            "Key": _key(f"FAIR#{record.survey}#{record.device}", f"{record.day}#{record.response['staff']}"),
+            "Key": _key(f"FAIR#{record.survey}#{counter}", f"{record.day}#{record.response['staff']}"),
             "UpdateExpression": "SET #ttl = :expires ADD n :one",
             "ExpressionAttributeNames": {"#ttl": TTL_ATTRIBUTE},
             "ExpressionAttributeValues": {
@@ -513,11 +555,9 @@ class DynamoStore:
                 ":expires": {"N": str(int(expires) + (fairness.KEEP_DAYS + 1) * 86400)},
             },
         }
-        if record.limit:
-            update["ExpressionAttributeValues"][":limit"] = {"N": str(record.limit)}
-            update["ConditionExpression"] = (
-                "n >= :limit" if over_limit else "attribute_not_exists(n) OR n < :limit"
-            )
+        if limit and over is not False:
+            update["ExpressionAttributeValues"][":limit"] = {"N": str(limit)}
+            update["ConditionExpression"] = "n >= :limit" if over else "attribute_not_exists(n) OR n < :limit"
         return {"Update": update}
 
     def _expires(self, response: dict[str, Any]) -> int | None:
@@ -895,6 +935,22 @@ class DynamoStore:
             raise
         return True
 
+    def alert_held(self, alert: Alert, now: float) -> bool:
+        return self._settle(
+            "hold an alert",
+            "update_item",
+            alert,
+            UpdateExpression="SET #state = :held, due = :now, #ttl = :expires REMOVE lease, lease_until",
+            ConditionExpression="lease = :lease",
+            ExpressionAttributeNames={"#state": "state", "#ttl": TTL_ATTRIBUTE},
+            ExpressionAttributeValues={
+                ":lease": {"S": alert.lease or ""},
+                ":held": {"S": ALERT_HELD},
+                ":now": {"N": _number(now)},
+                ":expires": {"N": str(int(now + HELD_KEEP_SECONDS))},
+            },
+        )
+
     def alerts(self, survey: str) -> list[Alert]:
         found = [
             _alert(survey, item)
@@ -905,6 +961,7 @@ class DynamoStore:
                 ExpressionAttributeValues={":pk": {"S": _outbox_pk(survey, shard)}},
                 ConsistentRead=True,
             )
+            if not self._expired(item)  # a held alert past its week (TTL deletes lazily)
         ]
         return sorted(found, key=lambda alert: (alert.received_at, alert.response_id))
 
@@ -930,6 +987,32 @@ class DynamoStore:
             ):
                 queued += 1
         return queued
+
+    # --- the weekly digest ---------------------------------------------------------------------------
+
+    def claim_digest(self, survey: str, week: str, now: float, queue: bool = True) -> bool:
+        writes: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": {**_key(f"SURVEY#{survey}", f"DIGEST#{week}"), "claimed_at": {"N": _number(now)}},
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+        ]
+        if queue:
+            item = {
+                **_key(_outbox_pk(survey, 0), DIGEST_PREFIX + week),
+                "shard": {"N": "0"},
+                "reasons": {"L": [{"S": "digest"}]},
+                "received_at": {"S": iso_time(now)},
+                "state": {"S": ALERT_PENDING},
+                "due": {"N": _number(now)},
+                "since": {"N": _number(now)},
+                "attempts": {"N": "0"},
+            }
+            writes.append({"Put": {"TableName": self.table, "Item": item}})
+        return self._transact("claim the weekly digest", writes) is None
 
     # --- fair recognition ----------------------------------------------------------------------------
 

@@ -10,11 +10,13 @@ Tables:
 | tallies     | (survey, day, location, shard, field) | count; WITHOUT ROWID: a date range is one walk    |
 | outbox      | (survey, id)                          | a pending (or failed) alert per qualifying answer; |
 |             |                                       | no other index: it holds only alerts not yet sent |
-| recognitions| (survey, day, device, staff)          | fair recognition: count per day's device key      |
+| recognitions| (survey, day, device, staff)          | fair recognition: count per day's device key (and |
+|             |                                       | per day's network key, in the same column)        |
+| digests     | (survey, week)                        | the weekly digest claimed once per ISO week       |
 | secrets     | survey                                | the random salt of device keys and form answer ids|
 
 A put is one `BEGIN IMMEDIATE` transaction: look for the id and its aliases, count the recognition against
-its device (and flag it past the limit), insert the response, upsert its counters (`count = count +
+its device and network (and flag it past a limit), insert the response, upsert its counters (`count = count +
 excluded.count`), and insert its alert into the outbox when it has one. Threads share a small pool of
 connections; writers inside this process queue on a lock (cheaper than SQLite's sleeping busy handler), and a
 writer in another process that holds the database is waited for by busy_timeout, then by jittered retries
@@ -37,13 +39,17 @@ from . import fairness, tally
 from .retry import Retry, describe
 from .store import (
     ALERT_FAILED,
+    ALERT_HELD,
     ALERT_PENDING,
+    DIGEST_PREFIX,
+    HELD_KEEP_SECONDS,
     PERSONAL_FIELDS,
     RESPONSE_FIELDS,
     Alert,
     Record,
     StoreError,
     TallyRow,
+    iso_time,
 )
 
 T = TypeVar("T")
@@ -106,6 +112,12 @@ CREATE TABLE IF NOT EXISTS recognitions (
     staff TEXT NOT NULL,
     count INTEGER NOT NULL,
     PRIMARY KEY (survey, day, device, staff)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS digests (
+    survey TEXT NOT NULL,
+    week TEXT NOT NULL,
+    claimed_at REAL NOT NULL,
+    PRIMARY KEY (survey, week)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS secrets (
     survey TEXT PRIMARY KEY,
@@ -284,6 +296,10 @@ class SqliteStore:
         found = self._fetch("read a survey definition", sql, args)
         return json.loads(found[0][0]) if found else None
 
+    def definitions(self, survey: str) -> list[dict[str, Any]]:
+        sql = "SELECT body FROM definitions WHERE survey = ? ORDER BY rowid"
+        return [json.loads(body) for (body,) in self._fetch("read the survey definitions", sql, (survey,))]
+
     # --- the write path ------------------------------------------------------------------------------
 
     def put(self, record: Record) -> bool:
@@ -292,7 +308,7 @@ class SqliteStore:
 
     def _forget_counters_before(self, record: Record) -> str | None:
         """The day before which this survey's recognition counters can go, once per new day seen."""
-        if record.device is None:
+        if not record.counters():
             return None
         oldest = (date.fromisoformat(record.day) - timedelta(days=fairness.KEEP_DAYS)).isoformat()
         if self._counters_kept_from.get(record.survey, "") >= oldest:
@@ -490,9 +506,42 @@ class SqliteStore:
         args = (state, retry_at, error, alert.survey, alert.response_id, alert.lease)
         return self._run("record a failed alert", lambda conn: conn.execute(sql, args).rowcount == 1, True)
 
+    def alert_held(self, alert: Alert, now: float) -> bool:
+        def work(conn: sqlite3.Connection) -> bool:
+            held = conn.execute(
+                "UPDATE outbox SET state = ?, due = ?, lease = NULL, lease_until = NULL "
+                "WHERE survey = ? AND id = ? AND lease = ?",
+                (ALERT_HELD, now, alert.survey, alert.response_id, alert.lease),
+            )
+            # Held alerts older than a week go now (DynamoDB's TTL does the same there).
+            conn.execute(
+                "DELETE FROM outbox WHERE survey = ? AND state = ? AND due <= ?",
+                (alert.survey, ALERT_HELD, now - HELD_KEEP_SECONDS),
+            )
+            return held.rowcount == 1
+
+        return self._run("hold an alert", work, write=True, synced=False)
+
     def alerts(self, survey: str) -> list[Alert]:
         sql = f"SELECT {ALERT_COLUMNS} FROM outbox WHERE survey = ? ORDER BY received_at, id"
         return [_alert(row) for row in self._fetch("read alerts", sql, (survey,))]
+
+    def claim_digest(self, survey: str, week: str, now: float, queue: bool = True) -> bool:
+        def work(conn: sqlite3.Connection) -> bool:
+            claimed = conn.execute(
+                "INSERT OR IGNORE INTO digests (survey, week, claimed_at) VALUES (?, ?, ?)",
+                (survey, week, now),
+            )
+            if claimed.rowcount != 1:
+                return False
+            if queue:
+                at = iso_time(now)
+                conn.execute(
+                    INSERT_ALERT, (survey, DIGEST_PREFIX + week, 0, "digest", at, ALERT_PENDING, now, now)
+                )
+            return True
+
+        return self._run("claim the weekly digest", work, write=True)
 
     def retry_alerts(self, survey: str, now: float) -> int:
         sql = (
@@ -537,14 +586,10 @@ def _busy(exc: BaseException) -> bool:
 
 
 def _insert(conn: sqlite3.Connection, record: Record, forget_counters_before: str | None = None) -> bool:
-    ids = (record.id, *record.aliases)
-    marks = ", ".join("?" * len(ids))
-    seen = conn.execute(
-        f"SELECT 1 FROM responses WHERE survey = ? AND id IN ({marks}) LIMIT 1", (record.survey, *ids)
-    )
-    if seen.fetchone():
+    seen = conn.execute("SELECT 1 FROM responses WHERE survey = ? AND id = ?", (record.survey, record.id))
+    if seen.fetchone() or _alias_seen(conn, record):
         return False
-    if record.device is not None:
+    if record.counters():
         record = _count_recognition(conn, record, forget_counters_before)
     conn.execute(INSERT_RESPONSE, _row(record.response))
     _add(conn, record.survey, record.day, record.location, record.shard, record.increments)
@@ -566,18 +611,29 @@ def _insert(conn: sqlite3.Connection, record: Record, forget_counters_before: st
     return True
 
 
+def _alias_seen(conn: sqlite3.Connection, record: Record) -> bool:
+    if not record.aliases:
+        return False
+    marks = ", ".join("?" * len(record.aliases))
+    sql = f"SELECT 1 FROM responses WHERE survey = ? AND id IN ({marks}) AND received_at >= ? LIMIT 1"
+    since = record.aliases_since or ""
+    return conn.execute(sql, (record.survey, *record.aliases, since)).fetchone() is not None
+
+
 def _count_recognition(conn: sqlite3.Connection, record: Record, forget_before: str | None) -> Record:
-    """Count the recognition against its device; the record comes back flagged when the limit was reached."""
+    """Count the recognition against its device and network; the record comes back flagged when either had
+    reached its limit."""
     if forget_before is not None:
         conn.execute("DELETE FROM recognitions WHERE survey = ? AND day < ?", (record.survey, forget_before))
-    key = (record.survey, record.day, record.device, record.response["staff"])
-    found = conn.execute(
-        "SELECT count FROM recognitions WHERE survey = ? AND day = ? AND device = ? AND staff = ?", key
-    ).fetchone()
-    conn.execute(UPSERT_RECOGNITION, key)
-    if record.limit and found is not None and found[0] >= record.limit:
-        return record.flagged()
-    return record
+    over = False
+    for counter, limit in record.counters():
+        key = (record.survey, record.day, counter, record.response["staff"])
+        found = conn.execute(
+            "SELECT count FROM recognitions WHERE survey = ? AND day = ? AND device = ? AND staff = ?", key
+        ).fetchone()
+        conn.execute(UPSERT_RECOGNITION, key)
+        over = over or bool(limit and found is not None and found[0] >= limit)
+    return record.flagged() if over else record
 
 
 def _add(

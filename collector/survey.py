@@ -28,10 +28,15 @@ DEFAULT_STORE = "sqlite:.wowcard/responses.db"
 DEFAULT_LANGUAGES = ("en",)
 DEFAULT_TITLE = "Did anyone exceed your expectations today?"
 DEFAULT_THANK_YOU = "Thank you! We read every answer."
-# Which answers alert the owner at once: a follow-up request, a lowest (1) People/Process/Product rating.
-ALERT_KINDS = ("followup", "low_rating")
+# What `[alerts] on` may name: a follow-up request and a lowest (1) People/Process/Product rating alert the
+# owner at once; "recognition" shouts out a staff member a customer recognised (fairly: never a flagged
+# self-vote); "digest" sends the week's huddle message every Monday at 08:00 in the survey's time zone.
+ALERT_KINDS = ("followup", "low_rating", "recognition", "digest")
+# The default of `on` (what it was before recognition and the digest existed, so published versions stay).
+DEFAULT_ALERTS_ON = ("followup", "low_rating")
 # Fair recognition: more recognitions than this of one staff member from one device in one day are flagged.
 DEFAULT_RECOGNITION_LIMIT = 2
+DEFAULT_ADDRESS_LIMIT = 10  # fairness.py: recognitions of one staff member from one network a day
 DEFAULT_FOLLOWUP_GOAL_HOURS = 24
 WEBHOOK_FROM_ENV = re.compile(r"^env:([A-Za-z_][A-Za-z0-9_]{0,127})\Z")
 
@@ -130,7 +135,7 @@ class Alerts:
     Definition, out of repr() and out of every message."""
 
     webhook: str = field(repr=False)
-    on: tuple[str, ...] = ALERT_KINDS
+    on: tuple[str, ...] = DEFAULT_ALERTS_ON
 
     @property
     def webhook_env(self) -> str | None:
@@ -161,6 +166,7 @@ class Survey:
     source: Path | None = None
     alerts: Alerts | None = None
     recognition_limit: int = DEFAULT_RECOGNITION_LIMIT
+    address_limit: int = DEFAULT_ADDRESS_LIMIT
     followup_goal_hours: int = DEFAULT_FOLLOWUP_GOAL_HOURS
     # Owner texts given per language (`text.es = "…"`): field path → language → text. The fields above hold
     # the default language's; `text()` picks another.
@@ -191,8 +197,9 @@ class Definition:
     name things. No secrets and no owner paths. `version` is a hash of the content, so the same survey.toml
     always compiles to the same version and every change gets a new one.
 
-    `alerts` (which answers alert, never where to) and `recognition_limit` were added later; they are written
-    only when they differ from their defaults, so a survey published before keeps its version."""
+    `alerts` (which answers alert, never where to), `recognition_limit` and `address_limit` were added later;
+    they are written only when they differ from their defaults, so a survey published before keeps its
+    version."""
 
     survey: str
     version: str
@@ -207,6 +214,7 @@ class Definition:
     site_url: str | None
     alerts: tuple[str, ...] = ()
     recognition_limit: int = DEFAULT_RECOGNITION_LIMIT
+    address_limit: int = DEFAULT_ADDRESS_LIMIT
 
     @classmethod
     def compile(cls, survey: Survey) -> Definition:
@@ -224,6 +232,7 @@ class Definition:
             site_url=survey.site_url,
             alerts=survey.alerts.on if survey.alerts else (),
             recognition_limit=survey.recognition_limit,
+            address_limit=survey.address_limit,
         )
         body = unversioned.to_json()
         del body["version"]
@@ -246,6 +255,7 @@ class Definition:
             site_url=data.get("site_url"),
             alerts=tuple(data.get("alerts") or ()),
             recognition_limit=int(data.get("recognition_limit", DEFAULT_RECOGNITION_LIMIT)),
+            address_limit=int(data.get("address_limit", DEFAULT_ADDRESS_LIMIT)),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -266,6 +276,8 @@ class Definition:
             body["alerts"] = list(self.alerts)
         if self.recognition_limit != DEFAULT_RECOGNITION_LIMIT:
             body["recognition_limit"] = self.recognition_limit
+        if self.address_limit != DEFAULT_ADDRESS_LIMIT:
+            body["address_limit"] = self.address_limit
         return body
 
     def dumps(self) -> str:
@@ -374,7 +386,7 @@ def parse(data: dict[str, Any], folder: Path | None = None, source: Path | None 
         source=source,
         translations=top.translations,
         alerts=alerts,
-        recognition_limit=_fairness(top.table("fairness")),
+        **_fairness(top.table("fairness")),
         followup_goal_hours=top.integer(
             "followup_goal_hours", 1, 24 * 90, default=DEFAULT_FOLLOWUP_GOAL_HOURS
         ),
@@ -449,7 +461,7 @@ def _alerts(t: _Table) -> Alerts | None:
             'must be "env:NAME" (the URL is read from that environment variable) or an https:// URL '
             "(http:// only on localhost); its value is not shown because it may be a secret",
         )
-    on = t.list_of("on", str, default=list(ALERT_KINDS), non_empty=True)
+    on = t.list_of("on", str, default=list(DEFAULT_ALERTS_ON), non_empty=True)
     for i, kind in enumerate(on):
         if kind not in ALERT_KINDS:
             raise SurveyError(f"{t.path}.on[{i}]", f"{quoted(kind)} is not one of {', '.join(ALERT_KINDS)}")
@@ -467,10 +479,17 @@ def webhook_url_problem(url: str) -> str | None:
     return "is not an https:// URL (http:// only on localhost)"
 
 
-def _fairness(t: _Table) -> int:
-    limit = t.integer("same_staff_per_device_per_day", 1, 1000, default=DEFAULT_RECOGNITION_LIMIT)
+def _fairness(t: _Table) -> dict[str, int]:
+    limits = {
+        "recognition_limit": t.integer(
+            "same_staff_per_device_per_day", 1, 1000, default=DEFAULT_RECOGNITION_LIMIT
+        ),
+        "address_limit": t.integer(
+            "same_staff_per_address_per_day", 1, 100000, default=DEFAULT_ADDRESS_LIMIT
+        ),
+    }
     t.done()
-    return limit
+    return limits
 
 
 def _no_duplicates(items: Iterable[Any], path: str, key: Callable[[Any], str]) -> None:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import click
 
-from . import alerts, cards, collect, deploy, results, site
+from . import alerts, cards, collect, deploy, digest, i18n, importing, results, site
 
 COMMANDS: list[click.Command] = [
     *site.COMMANDS,
     *results.COMMANDS,
+    *importing.COMMANDS,
     *alerts.COMMANDS,
+    *digest.COMMANDS,
     *collect.COMMANDS,
     *cards.COMMANDS,
     *deploy.COMMANDS,
+    *i18n.COMMANDS,
 ]

@@ -1,5 +1,6 @@
-"""`wowcard alerts`: the alerts not yet delivered to the survey's webhook (pending or failed), and `--retry`
-to queue the failed ones again. Sending is the collector's job: `wowcard serve`'s background worker, or on
+"""`wowcard alerts`: the alerts not yet delivered to the survey's webhook (pending, failed, or held: counted
+in a burst's summary message instead of sent one by one), `--held` to read the held ones, and `--retry` to
+queue the failed ones again. Sending is the collector's job: `wowcard serve`'s background worker, or on
 AWS the scheduled function that runs every minute."""
 
 from __future__ import annotations
@@ -13,24 +14,48 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from ..collector.alerts import payload
+from ..collector.store import ALERT_HELD, Alert, Store
+from ..collector.survey import Survey
 from ..options import load_survey, survey_option
 from ..store_select import StoreChoice, opened_store, store_options
 
-REASON_WORDS = {"followup": "follow-up", "low_rating": "lowest rating"}
+REASON_WORDS = {
+    "followup": "follow-up",
+    "low_rating": "lowest rating",
+    "recognition": "shout-out",
+    "digest": "weekly digest",
+}
 
 
 @click.command()
 @survey_option
 @store_options
 @click.option("--retry", is_flag=True, help="Queue every failed alert again, with a fresh 48 hours of tries.")
+@click.option(
+    "--held",
+    is_flag=True,
+    help="Only the alerts a burst's summary message counted (kept a week), each as its message reads.",
+)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def alerts(survey_path: Path, store_choice: StoreChoice, retry: bool, fmt: str) -> None:
-    """Alerts not yet delivered to the webhook in [alerts]: pending (being tried, with backoff for 48 hours)
-    and failed (given up). Exit 1 when any has failed, so a cron job can tell."""
+def alerts(survey_path: Path, store_choice: StoreChoice, retry: bool, held: bool, fmt: str) -> None:
+    """Alerts not yet delivered to the webhook in [alerts]: pending (being tried, with backoff for 48 hours),
+    failed (given up) and held (counted in a burst's summary). Exit 1 when any has failed, so a cron job
+    can tell."""
     survey = load_survey(survey_path)
     with opened_store(survey, store_choice) as store:
         queued = store.retry_alerts(survey.id, time.time()) if retry else 0
         waiting = store.alerts(survey.id)
+        if held:
+            shown = held_messages(store, survey, [a for a in waiting if a.state == ALERT_HELD])
+    if held:
+        if fmt == "json":
+            click.echo(json.dumps(shown, indent=2, ensure_ascii=False, sort_keys=True))
+        elif not shown:
+            click.echo("No held alerts: no burst was summarised in the last week.")
+        else:
+            click.echo("\n\n".join(item["text"] for item in shown))
+        return
     if retry:
         noun = "alert" if queued == 1 else "alerts"
         click.echo(
@@ -51,6 +76,18 @@ def alerts(survey_path: Path, store_choice: StoreChoice, retry: bool, fmt: str) 
             f"{failed} alert{'s' if failed != 1 else ''} failed for good; fix the webhook, then run "
             "`wowcard alerts --retry`"
         )
+
+
+def held_messages(store: Store, survey: Survey, held: list[Alert]) -> list[dict[str, Any]]:
+    """Each held alert as its message would have read (built from the stored answer now, as the sender
+    does), oldest first; an answer deleted since is left out."""
+    definition = survey.definition()
+    found = []
+    for alert in held:
+        response = store.get(survey.id, alert.response_id)
+        if response is not None:
+            found.append(payload(response, definition, alert.reasons))
+    return found
 
 
 def alert_json(alert: Any) -> dict[str, Any]:
@@ -78,6 +115,8 @@ def alerts_text(items: list[dict[str, Any]], time_zone: str) -> str:
         tries = f"{item['attempts']} attempt{'s' if item['attempts'] != 1 else ''}"
         if item["state"] == "pending":
             state = f"pending, {tries}, next {local(item['next_attempt'])}"
+        elif item["state"] == ALERT_HELD:
+            state = "held: counted in a burst's summary; wowcard alerts --held"
         else:
             state = f"failed after {tries}"
         lines.append(f"  {item['response_id']}  answered {local(item['received_at'])}  {why}  ({state})")

@@ -20,6 +20,7 @@ from typing import Any, TextIO
 import click
 
 from .. import report as report_math
+from ..collector import names
 from ..collector.safe_text import json_safe, safe_text
 from ..options import InputError, load_survey, survey_option
 from ..store_select import StoreChoice, opened_store, store_options
@@ -149,6 +150,7 @@ def results(
     _location_option([loc.id for loc in survey.locations], location)
     period = period_of(since, until, survey.time_zone)
     with opened_store(survey, store_choice) as store:
+        definition = names.remembered(definition, store.definitions(survey.id))
         report = report_math.gather(
             store,
             definition,
@@ -240,6 +242,7 @@ def followups(
     definition = survey.definition()
     with opened_store(survey, store_choice) as store:
         rows = store.followups(survey.id, include_done=include_done)
+        definition = names.remembered(definition, store.definitions(survey.id))
     items = [library.followup_json(r, definition) for r in rows]
     if fmt == "json":
         click.echo(json_safe(json.dumps(items, indent=2, ensure_ascii=False, sort_keys=True)))

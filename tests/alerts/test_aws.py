@@ -5,11 +5,13 @@ SAM translator check the template."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +29,13 @@ from wowcard.aws_templates import (
     ALERTS_TABLE_ACTIONS,
     ALERTS_TIMEOUT_SECONDS,
     COLLECTOR_TABLE_ACTIONS,
+    DIGEST_INDEXES,
     Limits,
     Names,
     chalice_config,
 )
 from wowcard.collector import app as collector_app
-from wowcard.collector import config
+from wowcard.collector import config, digest
 from wowcard.collector.store_dynamodb import create_table
 from wowcard.collector.survey import Definition, Survey
 
@@ -60,8 +63,9 @@ class Calls:
             self.actions |= {
                 f"dynamodb:{TRANSACTION_PARTS[part]}" for item in params["TransactItems"] for part in item
             }
+        elif "IndexName" in params:
+            self.actions.add(f"dynamodb:{model.name} index/{params['IndexName']}")
         else:
-            assert "IndexName" not in params, "neither the collector nor the sender reads an index"
             self.actions.add(f"dynamodb:{model.name}")
 
 
@@ -135,12 +139,51 @@ def test_the_scheduled_handler_sends_what_the_collector_queued_reading_the_webho
     )
     result = client.lambda_.invoke(ALERTS_HANDLER, event)
 
-    assert result.payload == {"sent": 1, "retrying": 0, "failed": 0, "taken": 0, "gone": 0}
+    assert result.payload == {
+        "sent": 1,
+        "retrying": 0,
+        "failed": 0,
+        "taken": 0,
+        "gone": 0,
+        "held": 0,
+        "summaries": 0,
+    }
     assert receiver.ids() == ["resp-0001abcd"]
     assert collecting <= set(COLLECTOR_TABLE_ACTIONS)  # the outbox and the fairness counter need no more
-    assert calls.actions == set(ALERTS_TABLE_ACTIONS)
+    assert calls.actions <= set(ALERTS_TABLE_ACTIONS)
     again = client.lambda_.invoke(ALERTS_HANDLER, event)
     assert again.payload["sent"] == 0
+
+
+def test_the_scheduled_handler_sends_last_weeks_digest_once_with_only_the_actions_its_role_allows(
+    on_aws: tuple[Any, Calls], alert_survey: Survey, make_record: Any, receiver: Receiver
+) -> None:
+    client, calls = on_aws
+    on = (*alert_survey.alerts.on, "recognition", "digest")
+    with_digest = dataclasses.replace(alert_survey, alerts=dataclasses.replace(alert_survey.alerts, on=on))
+    store = config.get_store()
+    store.publish(with_digest.definition().to_json())  # `wowcard deploy` publishes the new survey.toml
+    week = digest.due_week(alert_survey.time_zone, datetime.now(UTC))
+    wednesday = digest.week_monday(week) + timedelta(days=2)
+    store.put(make_record(f"{wednesday}T10:00:00Z", id="resp-lastweek1"))
+    store.put(make_record(f"{wednesday}T11:00:00Z", id="resp-lastweek2", wow="no", staff=None, people=2,
+                          what=None, comment="Too loud"))  # fmt: skip
+    calls.actions.clear()
+    event = client.events.generate_cw_event(
+        source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
+    )
+
+    first = client.lambda_.invoke(ALERTS_HANDLER, event).payload
+    config.get_sender()._digest_week = None  # a new Lambda: nothing in memory, the store remembers
+    second = client.lambda_.invoke(ALERTS_HANDLER, event).payload
+
+    (body,) = [b for b in receiver.bodies if "digest" in b]
+    assert body["digest"]["week"] == week and body["digest"]["responses"] == 2
+    assert 'Maya (Quay Street), 1: "Remembered my usual order"' in body["text"]
+    assert 'comment: "Too loud"' in body["text"]
+    assert (first["sent"], second["sent"]) == (1, 0)
+    allowed = set(ALERTS_TABLE_ACTIONS) | {f"dynamodb:Query index/{index}" for index in DIGEST_INDEXES}
+    assert "dynamodb:PutItem" in calls.actions and calls.actions <= allowed
 
 
 def test_the_webhook_is_read_from_ssm_once_and_kept_for_a_while(
@@ -212,8 +255,15 @@ def test_the_alert_sender_may_read_one_parameter_and_only_settle_the_outbox(pack
     resources = packaged["app"]["Resources"]
     (policy,) = resources["SendAlertsRole"]["Properties"]["Policies"]
     statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
-    assert set(statements) == {"Outbox", "Logs", "Webhook", "DecryptWebhook"}
+    assert set(statements) == {"Outbox", "DigestIndexes", "Logs", "Webhook", "DecryptWebhook"}
     assert statements["Outbox"]["Action"] == list(ALERTS_TABLE_ACTIONS)
+    table = "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${TableName}"
+    assert statements["DigestIndexes"] == {
+        "Sid": "DigestIndexes",
+        "Effect": "Allow",
+        "Action": ["dynamodb:Query"],
+        "Resource": [{"Fn::Sub": f"{table}/index/{index}"} for index in DIGEST_INDEXES],
+    }
     assert statements["Outbox"]["Resource"] == [
         {"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${TableName}"}
     ]

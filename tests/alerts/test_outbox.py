@@ -4,12 +4,13 @@ senders never both hold it, retried with backoff for 48 hours, then failed until
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 
 from wowcard.collector import alerts
-from wowcard.collector.store import ALERT_FAILED, ALERT_PENDING, Alert
+from wowcard.collector.store import ALERT_FAILED, ALERT_HELD, ALERT_PENDING, Alert
 
 SURVEY = "harbour"
 
@@ -130,3 +131,38 @@ def test_the_retry_schedule_doubles_from_30_seconds_to_an_hour_and_gives_up_afte
         attempts, now = attempts + 1, when
     assert tries[-1] <= 48 * 3600 and now - start >= 47 * 3600  # it keeps trying for at least a day
     assert len(tries) == 53
+
+
+def test_a_held_alert_is_listed_for_a_week_and_never_due_again(
+    store: Any, make_record: Any, clock: Any
+) -> None:
+    store.put(make_record(people=1))
+    (alert,) = store.due_alerts(SURVEY, clock(), 10)
+    claimed = store.claim_alert(alert, clock(), 120)
+
+    assert store.alert_held(claimed, clock()) is True
+    assert store.alert_held(claimed, clock()) is False  # its lease was released: settled once
+
+    (held,) = store.alerts(SURVEY)
+    assert (held.state, held.lease) == (ALERT_HELD, None)
+    assert store.due_alerts(SURVEY, clock() + 86400, 10) == []
+    assert store.retry_alerts(SURVEY, clock()) == 0  # only failed alerts are queued again
+
+
+def test_a_shout_out_rides_in_the_answers_transaction_and_a_flagged_one_is_dropped(
+    store: Any, make_record: Any
+) -> None:
+    record = dataclasses.replace(make_record(id="resp-shout001"), alert=("recognition",))
+    flagged = dataclasses.replace(
+        make_record(id="resp-shout002"), alert=("followup", "recognition")
+    ).flagged()
+
+    assert flagged.alert == ("followup",)
+    store.put(record)
+    store.put(record)
+    store.put(flagged)
+
+    assert {a.response_id: a.reasons for a in store.alerts(SURVEY)} == {
+        "resp-shout001": ("recognition",),
+        "resp-shout002": ("followup",),
+    }

@@ -7,12 +7,14 @@ import http.client
 import json
 import statistics
 import time
+from pathlib import Path
 from typing import Any
 
-from alerts.stand_ins import Receiver, answer
+from alerts.stand_ins import Clock, Receiver, answer
 
 from wowcard import serve as serving
-from wowcard.collector.survey import Survey
+from wowcard.collector.store_sqlite import SqliteStore
+from wowcard.collector.survey import Survey, load
 
 
 def post(server: serving.Server, body: dict[str, Any]) -> tuple[int, float]:
@@ -65,3 +67,24 @@ def test_the_customers_answer_is_as_fast_while_the_webhook_hangs(
 
     assert max(during) < 1.0
     assert statistics.median(during) < statistics.median(before) * 3 + 0.05
+
+
+def test_serves_worker_sends_last_weeks_digest_on_monday_at_eight(
+    alert_survey_file: Path, make_record: Any, webhook_env: str, receiver: Receiver
+) -> None:
+    text = alert_survey_file.read_text(encoding="utf-8")
+    alert_survey_file.write_text(text.replace('"low_rating"]', '"low_rating", "digest"]'), encoding="utf-8")
+    survey = load(alert_survey_file)
+    store = SqliteStore(alert_survey_file.parent / ".wowcard" / "responses.db")
+    store.publish(survey.definition().to_json())
+    store.put(make_record("2025-03-12T09:00:00Z", id="resp-lastweek1"))
+    store.close()
+    monday_eight = Clock("2025-03-17T08:00:00Z")
+    worker = serving.AlertWorker(survey, clock=monday_eight)
+
+    with serving.running(survey, build=False, alerts=worker):
+        assert receiver.wait_for(1, timeout=5.0)
+
+    (body,) = receiver.bodies
+    assert body["digest"]["week"] == "2025-W11"
+    assert '- Maya (Quay Street), 1: "Remembered my usual order"' in body["text"]

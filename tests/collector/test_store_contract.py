@@ -107,8 +107,8 @@ def test_the_same_id_stored_twenty_times_is_one_response_and_one_count(
     assert counts(store) == {("2024-03-29", "quay"): {"n": 1, "lang:en": 1, "wow_yes": 1, "staff:tom": 1}}
 
 
-def test_a_double_tap_across_the_ten_second_window_is_stored_once(store: Any, definition: Definition):
-    store.publish(definition.to_json())
+def form_taps(definition: Definition) -> Callable[[str], Record]:
+    """The records of one no-JavaScript post sent from one phone at the times given."""
     body = f"v={definition.version}&location=mill&wow=yes&staff=sam&what=&comment=".encode()
     submission = answers.decode(body, answers.FORM)
 
@@ -116,12 +116,27 @@ def test_a_double_tap_across_the_ten_second_window_is_stored_once(store: Any, de
         when = datetime.fromisoformat(at).replace(tzinfo=UTC)
         return answers.record(submission, definition, when, "198.51.100.7", "Mozilla/5.0 (phone)")
 
-    first, second = tap("2024-03-29T10:00:09"), tap("2024-03-29T10:00:11")
-    assert first.id != second.id and second.aliases == (first.id,)
+    return tap
+
+
+def test_a_double_tap_ten_seconds_later_is_stored_once(store: Any, definition: Definition):
+    store.publish(definition.to_json())
+    tap = form_taps(definition)
+    first, second = tap("2024-03-29T10:00:09"), tap("2024-03-29T10:00:19")
+    assert first.id != second.id and first.id in second.aliases
     assert store.put(first) is True
     assert store.put(second) is False
     assert [r["id"] for r in store.responses(SURVEY, "2024-03-29", "2024-03-29")] == [first.id]
     assert counts(store)[("2024-03-29", "mill")]["n"] == 1
+
+
+def test_a_repeat_more_than_ten_seconds_later_is_a_new_answer(store: Any, definition: Definition):
+    store.publish(definition.to_json())
+    tap = form_taps(definition)
+    first, second = tap("2024-03-29T10:00:09.000000"), tap("2024-03-29T10:00:19.000001")
+    assert first.id in second.aliases  # the same post, but stored 10.000001 s before: another answer
+    assert (store.put(first), store.put(second)) == (True, True)
+    assert counts(store)[("2024-03-29", "mill")]["n"] == 2
 
 
 def test_a_record_whose_aliases_were_never_stored_is_stored(store: Any, make_record: MakeRecord):
@@ -370,6 +385,38 @@ def test_publishing_an_older_version_again_makes_it_the_latest_again(store: Any,
     assert store.definition(SURVEY) == second
     assert store.definition(SURVEY, first["version"]) == first  # every version is still kept
     assert store.definition("harbour-two") == other  # another survey's latest is its own
+
+
+def test_a_weeks_digest_is_claimed_once_and_queued_in_the_outbox_with_the_claim(
+    store: Any, definition: Definition
+):
+    store.publish(definition.to_json())
+
+    assert store.claim_digest(SURVEY, "2024-W13", 1000.0) is True
+    assert store.claim_digest(SURVEY, "2024-W13", 2000.0) is False  # another sender, or a restart
+    assert store.claim_digest(SURVEY, "2024-W14", 3000.0, queue=False) is True  # `wowcard digest` posted it
+    assert store.claim_digest("other", "2024-W13", 1000.0) is True  # each survey its own
+
+    (queued,) = store.due_alerts(SURVEY, 5000.0, 10)
+    assert (queued.response_id, queued.reasons, queued.due) == ("digest:2024-W13", ("digest",), 1000.0)
+    claimed = store.claim_alert(queued, 5000.0, 120)
+    assert store.alert_sent(claimed) is True
+    assert store.claim_digest(SURVEY, "2024-W13", 6000.0) is False  # sent and gone: still claimed
+
+
+def test_every_published_version_is_listed_oldest_first_and_the_latest_last(
+    store: Any, definition: Definition
+):
+    first = definition.to_json()
+    second = {**first, "version": "abcdef123456", "staff": first["staff"][:2]}
+    third = {**first, "version": "fedcba654321", "staff": first["staff"][:1]}
+    assert store.definitions(SURVEY) == []
+    for body in (first, second, third):
+        store.publish(body)
+    store.publish({**first, "survey": "harbour-two"})
+    assert store.definitions(SURVEY) == [first, second, third]
+    store.publish(first)  # survey.toml reverted: the first version is the latest again
+    assert store.definitions(SURVEY) == [second, third, first]
 
 
 def test_two_surveys_never_see_each_others_data(store: Any, definition: Definition, make_record: MakeRecord):

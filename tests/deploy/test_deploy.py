@@ -160,6 +160,20 @@ def test_a_changed_survey_is_published_and_its_pages_replaced(account: Any, surv
     assert not any(key.startswith("lambda/") for key in account.uploads[uploads:])  # same code, same bundle
 
 
+def test_the_page_of_someone_who_left_stays_in_the_bucket_as_a_hand_off(account: Any, survey: Survey) -> None:
+    data, app = account.first_deploy(NAMES)
+    run(account, survey)  # tom's staff card is printed with this version
+    account.unchanged_deploy(NAMES, data, app)
+    without_tom = replace(survey, staff=tuple(s for s in survey.staff if s.id != "tom"))
+
+    second = run(account, without_tom)
+
+    assert "harbour/quay/s/tom/index.html" not in second.pages.delete
+    page = account.s3.get_object(Bucket=app["PagesBucket"], Key="harbour/quay/s/tom/index.html")
+    body = page["Body"].read()
+    assert b"This page has moved" in body and b'href="/harbour/quay/"' in body
+
+
 def test_a_second_survey_in_the_same_account_leaves_the_first_alone(
     account: Any, survey: Survey, tmp_path: Path
 ) -> None:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from click.testing import CliRunner
 
 from wowcard import i18n, i18n_extract
+from wowcard.__main__ import cli
 
 SHIPPED = ("ar", "de", "en", "es", "fr", "pt", "zh-Hans")
 
@@ -82,7 +84,7 @@ def test_translations_keep_their_placeholders_and_plural_count(language):
 
 
 def test_the_catalogs_are_what_i18n_extract_would_write():
-    assert i18n_extract.check() == [], "run: python -m wowcard.i18n_extract"
+    assert i18n_extract.check() == [], "run: wowcard i18n update"
 
 
 @pytest.mark.parametrize(
@@ -130,3 +132,38 @@ def test_a_missing_text_is_an_error_naming_language_text_and_file_not_english():
     message = str(caught.value)
     assert '"es"' in message and "A line no catalog has" in message and "es/LC_MESSAGES/wowcard.po" in message
     assert i18n.load("en").gettext("A line no catalog has") == "A line no catalog has"  # the source language
+
+
+def test_wowcard_i18n_check_passes_on_the_shipped_catalogs():
+    result = CliRunner().invoke(cli, ["i18n", "check"])
+    assert result.exit_code == 0, result.output
+    assert "up to date" in result.output
+
+
+def test_wowcard_i18n_check_exits_1_naming_catalogs_a_new_template_text_makes_stale(tmp_path, monkeypatch):
+    extra = tmp_path / "extra.html"
+    extra.write_text('{{ _("A brand new line") }}')
+    shipped = i18n_extract.template_files()
+    monkeypatch.setattr(i18n_extract, "template_files", lambda: [*shipped, extra])
+    result = CliRunner().invoke(cli, ["i18n", "check"])
+    assert result.exit_code == 1, result.output
+    assert f"out of date: {i18n_extract.template_path()}" in result.output
+    assert "wowcard i18n update" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("code", ["xx-NOPE", "../../etc"])
+def test_wowcard_i18n_init_refuses_a_code_cldr_does_not_know_with_exit_2(tmp_path, code):
+    result = CliRunner().invoke(cli, ["i18n", "init", code, "--into", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert "not a language code" in result.output and "Traceback" not in result.output
+    assert not list(tmp_path.rglob("*.po"))
+
+
+def test_wowcard_i18n_init_never_overwrites_a_catalog_being_translated(tmp_path):
+    first = CliRunner().invoke(cli, ["i18n", "init", "it", "--into", str(tmp_path)])
+    assert first.exit_code == 0, first.output
+    [po] = tmp_path.rglob("*.po")
+    po.write_text(po.read_text() + "\n# my work\n")
+    again = CliRunner().invoke(cli, ["i18n", "init", "it", "--into", str(tmp_path)])
+    assert again.exit_code == 2 and "exists already" in again.output
+    assert po.read_text().endswith("# my work\n")

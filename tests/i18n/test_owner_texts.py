@@ -7,6 +7,7 @@ import io
 from pathlib import Path
 
 import pytest
+from babel.messages.plurals import get_plural
 from babel.messages.pofile import write_po
 from click.testing import CliRunner
 from i18n.multilingual import edit, make_multilingual
@@ -167,11 +168,14 @@ def test_a_theme_catalog_missing_a_text_fails_the_build_naming_file_text_and_lan
 
 def test_i18n_extract_starts_an_owners_catalog_that_the_build_asks_to_finish(survey_file: Path):
     theme = survey_file.parent / "templates"
-    assert i18n_extract.main(["--init", "it", "--into", str(theme)]) == 0
+    started = CliRunner().invoke(cli, ["i18n", "init", "it", "--into", str(theme)])
+    assert started.exit_code == 0, started.output
     [po] = i18n.catalog_files("it", theme)
     catalog = i18n.read_catalog(po)
     assert {m.id for m in catalog if m.id} == {m.id for m in i18n_extract.extract() if m.id}
-    assert catalog.num_plurals == 2 and not any(m.string for m in catalog if m.id and isinstance(m.id, str))
+    # Italian's plural forms are CLDR data: whatever the installed Babel says (2 in older CLDR, 3 in newer)
+    assert catalog.num_plurals == get_plural("it").num_plurals
+    assert not any(m.string for m in catalog if m.id and isinstance(m.id, str))
     edit(survey_file, 'id = "harbour"', 'id = "harbour"\nlanguages = ["it"]')
     result = build(survey_file)
     assert result.exit_code == 2 and str(po) in result.output and 'no "it" text for' in result.output
