@@ -13,7 +13,6 @@ CSV, Markdown and HTML.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from . import i18n
-from .collector import names, tally
+from .collector import names, tally, verdict
 from .collector.store import Store, TallyRow
 from .collector.survey import RATING_SCALE, RATINGS, Definition
 
@@ -31,8 +30,6 @@ from .collector.survey import RATING_SCALE, RATINGS, Definition
 FORMAT_VERSION = 3
 BY_CHOICES = ("day", "week", "month", "location", "staff", "promise", "language", "src")
 DEFAULT_WEEKS = 8
-# "The rule of 1 %": a week meets the goal when its wow rate is at least last week's times 1.01.
-GOAL_PERCENT = 1
 RATIO_DIGITS = 4
 DEFAULT_FOLLOWUP_GOAL_HOURS = 24
 HOURS_DIGITS = 2
@@ -292,40 +289,6 @@ def _promises(total: Mapping[str, int], definition: Definition) -> list[dict[str
 
 
 ROLLING_WEEKS = 4
-CONFIDENCE_Z = 1.96  # 95 %: the Wilson score interval of a week's wow rate
-VERDICTS = ("met", "missed", "too_few", "in_progress")
-
-
-def wilson_interval(yes: int, answered: int, z: float = CONFIDENCE_Z) -> tuple[float, float] | None:
-    """The 95 % Wilson score interval of a proportion yes/answered: where the true wow rate of that week
-    plausibly lies, given how few answers it had. None without answers."""
-    if answered <= 0:
-        return None
-    p = yes / answered
-    denominator = 1 + z * z / answered
-    centre = (p + z * z / (2 * answered)) / denominator
-    half = z * math.sqrt(p * (1 - p) / answered + z * z / (4 * answered * answered)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
-def verdict(yes: int, no: int, goal: float | None, in_progress: bool) -> str | None:
-    """The rule of 1 % judged honestly. A running week is never judged ("in_progress"); a week with no
-    earlier week to compare with has no verdict (None); otherwise it "met" the goal when the whole 95 %
-    Wilson interval of its wow rate lies above the goal, "missed" when it lies below, and "too_few" answers
-    to tell when the goal falls inside it (or nobody answered the wow question)."""
-    if in_progress:
-        return "in_progress"
-    if goal is None:
-        return None
-    interval = wilson_interval(yes, yes + no)
-    if interval is None:
-        return "too_few"
-    low, high = interval
-    if low > goal:
-        return "met"
-    if high < goal:
-        return "missed"
-    return "too_few"
 
 
 def trend(rows: Iterable[TallyRow], period: Period, today: date) -> list[dict[str, Any]]:
@@ -368,18 +331,19 @@ def _week_entry(
     window = [counts, *[h for h in history[-(ROLLING_WEEKS - 1) :] if h is not None]]
     rolling_yes = sum(c.get("wow_yes", 0) for c in window)
     rolling_answered = rolling_yes + sum(c.get("wow_no", 0) for c in window)
-    interval = wilson_interval(yes, yes + no)
     previous = history[-1] if history else None
-    goal = change = None
-    if previous is not None:
-        p_yes, p_no = previous.get("wow_yes", 0), previous.get("wow_no", 0)
-        if p_yes + p_no:
-            p_rate = p_yes / (p_yes + p_no)
-            # A week after a perfect one can at best be perfect too: the goal stops at 100 %.
-            goal = round(min(p_rate * (100 + GOAL_PERCENT) / 100, 1.0), RATIO_DIGITS)
-            if rate is not None and p_yes:
-                change = round((yes / (yes + no)) / p_rate - 1, RATIO_DIGITS)
-    judged = verdict(yes, no, goal, in_progress=start + timedelta(days=6) >= today)
+    # The rule of 1 %, judged by the collector's one rule (verdict.py: a 95 % Wilson interval test, shared
+    # with the weekly digest); a week before the period that was not read has nothing to compare with.
+    p_yes, p_no = (previous.get("wow_yes", 0), previous.get("wow_no", 0)) if previous is not None else (0, 0)
+    judged = verdict.wow_rate_verdict(yes, no, p_yes, p_no)
+    change = (
+        round((yes / (yes + no)) / (p_yes / (p_yes + p_no)) - 1, RATIO_DIGITS) if yes + no and p_yes else None
+    )
+    running = start + timedelta(days=6) >= today  # the week holding today is never judged
+    judged_word = verdict.IN_PROGRESS if running else judged.verdict
+    interval = (
+        None if judged.low is None else [round(judged.low, RATIO_DIGITS), round(judged.high, RATIO_DIGITS)]
+    )
     return {
         "week": iso_week(start),
         "start": start.isoformat(),
@@ -388,12 +352,12 @@ def _week_entry(
         "wow_yes": yes,
         "wow_no": no,
         "wow_rate": rate,
-        "interval": None if interval is None else [round(v, RATIO_DIGITS) for v in interval],
+        "interval": interval,
         "rolling_rate": ratio(rolling_yes, rolling_answered),
         "change": change,
-        "goal": goal,
-        "verdict": judged,
-        "met_goal": {"met": True, "missed": False}.get(judged or ""),
+        "goal": None if judged.goal is None else round(judged.goal, RATIO_DIGITS),
+        "verdict": judged_word,
+        "met_goal": {verdict.MET: True, verdict.MISSED: False}.get(judged_word or ""),
     }
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from .collector.safe_text import safe_text
 from .collector.survey import RATINGS
 from .collector.tally import UNNAMED_STAFF
-from .report import GOAL_PERCENT
+from .collector.verdict import GOAL_PERCENT, IN_PROGRESS, WORDS
 from .report_texts import UNNAMED_LABEL
 
 KINDS = (
@@ -47,12 +47,8 @@ BY_LABELS = {
     "language": "Language",
     "src": "Source",
 }
-VERDICT_TEXT = {
-    "met": "met",
-    "missed": "missed",
-    "too_few": "too few answers to tell",
-    "in_progress": "in progress",
-}
+# The verdict's words as the digest says them; in a table cell the running week is shorter.
+VERDICT_TEXT = {**{k: v for k, v in WORDS.items() if k is not None}, IN_PROGRESS: "in progress"}
 STORIES_SHOWN = 3  # per person, before "N more"
 SAID_SHOWN = 12  # of what customers said, worst first, before "N more" (the terminal, and HTML folds them)
 EXCERPT = 120  # characters of a customer's text in the terminal table

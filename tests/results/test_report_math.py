@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from wowcard import report, report_model, report_texts
+from wowcard.collector import verdict
 from wowcard.collector.store import TallyRow
 
 MARCH = report.Period(date(2025, 3, 3), date(2025, 3, 16))
@@ -154,11 +155,20 @@ def test_the_goal_is_last_weeks_rate_plus_one_percent(definition):
 
 
 def test_wilson_interval_of_a_weeks_wow_rate():
-    low, high = report.wilson_interval(5, 10)
+    low, high = verdict.wilson_interval(5, 10)
     assert (low, high) == (pytest.approx(0.2366, abs=1e-4), pytest.approx(0.7634, abs=1e-4))
-    low, high = report.wilson_interval(0, 10)
+    low, high = verdict.wilson_interval(0, 10)
     assert (low, high) == (0.0, pytest.approx(0.2775, abs=1e-4))
-    assert report.wilson_interval(0, 0) is None
+
+
+def test_after_a_perfect_week_the_goal_is_100_percent_and_0_percent_meets_nothing(definition):
+    period = report.Period(date(2025, 3, 3), date(2025, 3, 16))
+    perfect = [row("2025-03-03", "quay", n=20, wow_yes=20), row("2025-03-10", "quay", n=20, wow_yes=20)]
+    _, week = report.build(perfect, definition, period, now=AFTER_MARCH)["trend"]
+    assert (week["goal"], week["verdict"]) == (1.0, "too_few")  # never "missed" for a perfect week
+    nothing = [row("2025-03-03", "quay", n=5, wow_no=5), row("2025-03-10", "quay", n=2, wow_no=2)]
+    _, week = report.build(nothing, definition, period, now=AFTER_MARCH)["trend"]
+    assert (week["goal"], week["verdict"]) == (0.0, "too_few")
 
 
 @pytest.mark.parametrize(
