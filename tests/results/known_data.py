@@ -168,3 +168,22 @@ def expected(
         exp.comments += bool(b.get("comment"))
         exp.followups += bool(b.get("contact") and b.get("consent") == "yes")
     return exp
+
+
+def stories_about(
+    staff: str, whats: list[str], day: str = "2025-03-03", location: str = "quay"
+) -> list[dict]:
+    """Stored responses telling what `staff` did, one a minute from 10:00 (the last is the newest)."""
+    return [
+        {
+            "id": f"{staff}-{i}",
+            "day": day,
+            "location": location,
+            "received_at": f"{day}T10:{i:02d}:00Z",
+            "lang": "en",
+            "wow": "yes",
+            "staff": staff,
+            "what": what,
+        }
+        for i, what in enumerate(whats)
+    ]

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 import html5lib
 import jsonschema
 import pytest
+from results.known_data import stories_about
 
 from wowcard import export, render, report, report_formats, report_model, report_texts
 from wowcard.collector.store import TallyRow
@@ -201,19 +202,7 @@ def test_the_table_shows_a_bounded_excerpt_and_html_the_whole_text(definition):
     result = report.build(
         [TallyRow("2025-03-03", "quay", {"n": 1, "wow_yes": 1, "staff:maya": 1})], definition, PERIOD
     )
-    told = [
-        {
-            "id": "r1",
-            "day": "2025-03-03",
-            "location": "quay",
-            "received_at": "2025-03-03T10:00:00Z",
-            "lang": "en",
-            "wow": "yes",
-            "staff": "maya",
-            "what": long_story,
-        }
-    ]
-    report_texts.attach_texts(result, definition, told)
+    report_texts.attach_texts(result, definition, stories_about("maya", [long_story]))
     table = report_formats.render(result, "table", width=400)
     stories = table.split("Stories: what they did")[1]
     shown = re.search(r"Maya\s+Quay Street\s+2025-03-03\s+(.+?)\s*$", stories, flags=re.M).group(1)
@@ -225,20 +214,7 @@ def test_stories_fold_after_three_per_person_with_n_more(definition):
     result = report.build(
         [TallyRow("2025-03-03", "quay", {"n": 5, "wow_yes": 5, "staff:maya": 5})], definition, PERIOD
     )
-    told = [
-        {
-            "id": f"r{i}",
-            "day": "2025-03-03",
-            "location": "quay",
-            "received_at": f"2025-03-03T10:0{i}:00Z",
-            "lang": "en",
-            "wow": "yes",
-            "staff": "maya",
-            "what": f"story {i}",
-        }
-        for i in range(5)
-    ]
-    report_texts.attach_texts(result, definition, told)
+    report_texts.attach_texts(result, definition, stories_about("maya", [f"story {i}" for i in range(5)]))
     assert "… 2 more" in report_formats.render(result, "table")
     page = report_formats.render(result, "html")
     document = html5lib.parse(page, namespaceHTMLElements=False)

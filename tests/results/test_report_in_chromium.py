@@ -9,6 +9,7 @@ import chromium
 import pytest
 from conftest import LOGO_SVG, SURVEY_TOML  # the example survey of tests/conftest.py
 from playwright.sync_api import sync_playwright
+from results.known_data import stories_about
 
 from wowcard import report, report_formats, report_texts
 from wowcard.collector import survey as survey_model
@@ -30,20 +31,7 @@ def page_file(tmp_path_factory):
         TallyRow("2025-03-03", "quay", {"n": 9, "wow_yes": 8, "wow_no": 1, "staff:maya": 6, "staff:tom": 2})
     ]
     data = report.build(rows, definition, period, now=datetime(2025, 4, 1, tzinfo=UTC))
-    told = [
-        {
-            "id": f"r{i}",
-            "day": "2025-03-03",
-            "location": "quay",
-            "received_at": f"2025-03-03T10:0{i}:00Z",
-            "lang": "en",
-            "wow": "yes",
-            "staff": "maya",
-            "what": f"story {i}",
-        }
-        for i in range(5)
-    ]
-    report_texts.attach_texts(data, definition, told)
+    report_texts.attach_texts(data, definition, stories_about("maya", [f"story {i}" for i in range(5)]))
     path = folder / "report.html"
     path.write_text(report_formats.render(data, "html"), encoding="utf-8")
     return path
