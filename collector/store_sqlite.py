@@ -30,6 +30,7 @@ sqlite_fairness.py (recognition counters and the salt).
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -125,6 +126,19 @@ INSERT_RESPONSE = f"INSERT INTO responses ({COLUMNS}) VALUES ({', '.join('?' * l
 SELECT_RESPONSE = f"SELECT {COLUMNS} FROM responses"
 
 
+def create_private(path: Path) -> None:
+    """Make the store's folders (0700) and its empty database file (0600) where they do not exist yet: it
+    holds customers' contact details. SQLite gives the -wal and -shm files the database file's mode. What
+    exists already keeps the mode its owner gave it (a shared folder, a store made before)."""
+    missing = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600))
+    except FileExistsError:
+        pass
+
+
 class SqliteStore(SqliteDefinitions, SqliteOutbox, SqliteFairness):
     """The Store contract on one SQLite file. Safe to share between threads; `close()` when done."""
 
@@ -157,7 +171,7 @@ class SqliteStore(SqliteDefinitions, SqliteOutbox, SqliteFairness):
 
     def _open(self) -> sqlite3.Connection:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            create_private(self.path)
             conn = sqlite3.connect(
                 self.path,
                 timeout=self.busy_timeout_ms / 1000,
