@@ -7,8 +7,7 @@ import json
 import time
 from typing import Any
 
-from .dynamodb_client import DynamoTable
-from .dynamodb_table import LATEST_SK, item_key, survey_pk
+from .dynamodb_table import LATEST_SK, DynamoTable, item_key, survey_pk
 from .store import iso_time
 
 

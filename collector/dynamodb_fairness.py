@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import fairness
-from .dynamodb_client import DynamoTable, is_condition_failure
-from .dynamodb_table import SALT_SK, TTL_ATTRIBUTE, item_key, survey_pk
+from .dynamodb_table import SALT_SK, TTL_ATTRIBUTE, DynamoTable, is_condition_failure, item_key, survey_pk
 from .store import Record, StoreError
 
 

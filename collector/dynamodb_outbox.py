@@ -6,8 +6,15 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from .dynamodb_client import DynamoTable, is_condition_failure
-from .dynamodb_table import TTL_ATTRIBUTE, item_key, number, outbox_pk, survey_pk
+from .dynamodb_table import (
+    TTL_ATTRIBUTE,
+    DynamoTable,
+    is_condition_failure,
+    item_key,
+    number,
+    outbox_pk,
+    survey_pk,
+)
 from .store import ALERT_FAILED, ALERT_HELD, ALERT_PENDING, HELD_KEEP_SECONDS, Alert, StoreError, digest_alert
 
 

@@ -1,11 +1,18 @@
-"""The DynamoDB table itself: its definition (indexes, TTL), the keys of its items and how values are encoded
-in them. The layout those keys follow is documented once, in store_dynamodb.py's docstring."""
+"""The DynamoDB table: its definition (indexes, TTL), the keys of its items, how values are encoded in them,
+and the calls to it (the client made on first use; retries with one budget per request; transactions, paged
+Queries, batches) in `DynamoTable`, the base of every part of DynamoStore. The layout the keys follow is
+documented once, in store_dynamodb.py's docstring."""
 
 from __future__ import annotations
 
 import re
-from typing import Any
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
+from .retry import Retry, describe
 from .store import StoreError
 
 TTL_ATTRIBUTE = "expires_at"
@@ -130,3 +137,237 @@ def decode_value(attribute: dict[str, Any]) -> Any:
 
 def number(value: float) -> str:
     return f"{value:.3f}"
+
+
+# --- calls to the table, with retries -----------------------------------------------------------------------
+
+T = TypeVar("T")
+
+RETRYABLE_ERRORS = frozenset(
+    {
+        "ThrottlingException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "TransactionConflictException",
+        "TransactionInProgressException",
+    }
+)
+RETRYABLE_REASONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
+# Errors that prove the request was not carried out, so a retry is a new request with a new token.
+REJECTED_ERRORS = RETRYABLE_ERRORS - {
+    "InternalServerError",
+    "ServiceUnavailable",
+    "TransactionInProgressException",
+}
+
+
+def make_client(
+    region: str | None = None, endpoint_url: str | None = None, profile: str | None = None
+) -> Any:
+    """A DynamoDB client with short timeouts and botocore's retries off (retry.py owns the budget): one
+    request per call. (botocore's `max_attempts` counts RETRIES, so `max_attempts: 1` would send each call
+    twice; `total_max_attempts` counts requests.)"""
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError
+
+    config = Config(connect_timeout=2, read_timeout=3, retries={"total_max_attempts": 1, "mode": "standard"})
+    try:
+        session = boto3.Session(profile_name=profile) if profile else boto3.Session()
+        return session.client("dynamodb", region_name=region, endpoint_url=endpoint_url, config=config)
+    except BotoCoreError as exc:
+        hint = " (pass --region or set AWS_REGION)" if "region" in str(exc).lower() else ""
+        raise StoreError(f"cannot reach DynamoDB: {exc}{hint}") from None
+
+
+class DynamoTable:
+    """One DynamoDB table and the calls to it, each retried. Thread-safe; the client is made on first use."""
+
+    def __init__(
+        self,
+        table: str,
+        *,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        profile: str | None = None,
+        client: Any = None,
+        retry: Retry | None = None,
+        clock: Callable[[], float] = time.time,
+        page_size: int | None = None,
+    ):
+        self.table = table
+        # Worst case of a put: the 8 s deadline plus a last 3 s read timeout, well inside API Gateway's 29 s.
+        self.retry = retry or Retry(attempts=6, base=0.05, cap=1.0, deadline=8.0, retry_after=5)
+        self.clock = clock  # wall clock, for personal items past their expiry
+        self.page_size = page_size  # Query Limit; None lets DynamoDB fill 1 MB pages
+        self._client = client
+        self._client_args = (region, endpoint_url, profile)
+        self._client_lock = threading.Lock()
+        self._definitions: dict[tuple[str, str], dict[str, Any]] = {}
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            with self._client_lock:
+                if self._client is None:
+                    self._client = make_client(*self._client_args)
+        return self._client
+
+    def close(self) -> None:
+        """Nothing to release: boto3 clients hold pooled connections that need no closing."""
+
+    # --- calls with retries --------------------------------------------------------------------------
+
+    def _run(self, what: str, attempt: Callable[[], T]) -> T:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return self.retry.run(attempt, transient, f"DynamoDB table {self.table}")
+        except ClientError as exc:
+            raise StoreError(self._explain(exc, what)) from exc
+        except BotoCoreError as exc:
+            raise StoreError(f"could not {what} in DynamoDB table {self.table}: {describe(exc)}") from exc
+
+    def _call(self, what: str, method: str, **params: Any) -> dict[str, Any]:
+        return self._run(what, lambda: getattr(self.client, method)(**params))
+
+    def _explain(self, exc: Any, what: str) -> str:
+        code = error_code(exc)
+        if code == "ResourceNotFoundException":
+            return f"DynamoDB table {self.table} does not exist (deploy it first, or check --region)"
+        if code in ("AccessDeniedException", "UnrecognizedClientException", "ExpiredTokenException"):
+            message = exc.response["Error"].get("Message", code)
+            return f"not allowed to {what} in DynamoDB table {self.table}: {message}"
+        return f"could not {what} in DynamoDB table {self.table}: {describe(exc)}"
+
+    def _transact(self, what: str, items: list[dict[str, Any]]) -> list[str] | None:
+        """One TransactWriteItems, retried. None: committed. A list of reason codes (one per item): cancelled
+        because a condition failed, so nothing was written."""
+        from botocore.exceptions import ClientError
+
+        if len(items) > 100:
+            raise StoreError(f"could not {what}: {len(items)} writes exceed a transaction's 100")
+        token = [uuid.uuid4().hex]
+
+        def attempt() -> list[str] | None:
+            try:
+                self.client.transact_write_items(TransactItems=items, ClientRequestToken=token[0])
+                return None
+            except ClientError as exc:
+                code = error_code(exc)
+                if code == "TransactionCanceledException":
+                    reasons = cancel_reasons(exc)
+                    if "ConditionalCheckFailed" in reasons:
+                        return reasons
+                if code in REJECTED_ERRORS or code == "TransactionCanceledException":
+                    token[0] = uuid.uuid4().hex  # it was not carried out: the next call is a new request
+                raise
+
+        return self._run(what, attempt)
+
+    def _query(self, what: str, **params: Any) -> Iterator[dict[str, Any]]:
+        """Every item of a Query, page by page (each page retried on its own)."""
+        params = {"TableName": self.table, **params}
+        if self.page_size and "Limit" not in params:
+            params["Limit"] = self.page_size
+        while True:
+            page = self._call(what, "query", **params)
+            yield from page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                return
+            params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _batch_get(self, what: str, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), 100):
+            chunk = [item_key(pk, sk) for pk, sk in unique[start : start + 100]]
+            for item in self._batch_get_chunk(what, chunk):
+                found[(item["pk"]["S"], item["sk"]["S"])] = item
+        return found
+
+    def _batch_get_chunk(self, what: str, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        pending = {"Keys": keys, "ConsistentRead": True}
+        found: list[dict[str, Any]] = []
+
+        def attempt() -> list[dict[str, Any]]:
+            page = self.client.batch_get_item(RequestItems={self.table: pending})
+            found.extend(page.get("Responses", {}).get(self.table, []))
+            left = page.get("UnprocessedKeys", {}).get(self.table)
+            if left:
+                pending["Keys"] = left["Keys"]
+                raise Unprocessed("DynamoDB left keys unprocessed")
+            return found
+
+        return self._run(what, attempt)
+
+    def _batch_write(self, what: str, requests: list[dict[str, Any]]) -> None:
+        for start in range(0, len(requests), 25):
+            self._batch_write_chunk(what, requests[start : start + 25])
+
+    def _batch_write_chunk(self, what: str, requests: list[dict[str, Any]]) -> None:
+        pending = list(requests)
+
+        def attempt() -> None:
+            page = self.client.batch_write_item(RequestItems={self.table: pending})
+            left = page.get("UnprocessedItems", {}).get(self.table)
+            if left:
+                pending[:] = left
+                raise Unprocessed("DynamoDB left writes unprocessed")
+
+        self._run(what, attempt)
+
+    def _latest(self, survey: str) -> dict[str, Any] | None:
+        return self._get_item("read a survey definition", survey_pk(survey), LATEST_SK)
+
+    def _get_item(self, what: str, pk: str, sk: str) -> dict[str, Any] | None:
+        found = self._call(what, "get_item", TableName=self.table, Key=item_key(pk, sk), ConsistentRead=True)
+        return found.get("Item")
+
+    def _shards(self, survey: str) -> int:
+        """How many shards readers look at: the most the survey ever had (the latest pointer keeps that)."""
+        latest = self._latest(survey)
+        return int(latest["max_shards"]["N"]) if latest else MAX_SHARDS
+
+    def _expired(self, item: dict[str, Any]) -> bool:
+        """An item past its `expires_at` is gone for readers (DynamoDB's TTL deletes lazily)."""
+        expires = item.get(TTL_ATTRIBUTE)
+        return expires is not None and int(expires["N"]) <= self.clock()
+
+
+def is_condition_failure(exc: StoreError) -> bool:
+    return error_code(exc.__cause__) == "ConditionalCheckFailedException"
+
+
+class Unprocessed(Exception):
+    """DynamoDB accepted part of a batch: the rest is retried with backoff like a throttled request."""
+
+
+def error_code(exc: Any) -> str:
+    return getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+
+
+def cancel_reasons(exc: Any) -> list[str]:
+    """The per-item cancellation codes of a TransactionCanceledException ("None" for items that were fine)."""
+    reasons = exc.response.get("CancellationReasons")
+    if reasons:
+        return [reason.get("Code", "None") for reason in reasons]
+    found = re.search(r"\[([^\]]*)\]", exc.response.get("Error", {}).get("Message", ""))
+    return [code.strip() for code in found.group(1).split(",")] if found else []
+
+
+def transient(exc: BaseException) -> bool:
+    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+
+    if isinstance(exc, (Unprocessed, ConnectionError, HTTPClientError)):
+        return True
+    if not isinstance(exc, ClientError):
+        return False
+    code = error_code(exc)
+    if code == "TransactionCanceledException":
+        reasons = cancel_reasons(exc)
+        return "ConditionalCheckFailed" not in reasons and any(r in RETRYABLE_REASONS for r in reasons)
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return code in RETRYABLE_ERRORS or status >= 500

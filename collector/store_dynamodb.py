@@ -1,14 +1,10 @@
 """The production store: one DynamoDB table (on demand), keeping the Store contract of store.py exactly like
 the SQLite engine. boto3 is imported and the client made on first use, never at import (cold starts).
 
-`DynamoStore` is made of one part per job, each a module:
-- dynamodb_table.py: the table's definition (indexes, TTL), the keys of its items, how values are encoded;
-- dynamodb_client.py: the client, retries, transactions, paged Queries, batches (the base of every part);
-- dynamodb_definitions.py: publish, read one or all versions;
-- dynamodb_responses.py: the put transaction, reading responses, the owner's changes;
-- dynamodb_tallies.py: tally increments, reads and the recount;
-- dynamodb_outbox.py: alerts waiting to be sent and the weekly digest;
-- dynamodb_fairness.py: recognition counters and the fairness salt.
+`DynamoStore` is made of one part per job, each a module: dynamodb_table.py (the table's definition, keys,
+value encoding, and the calls to it with retries), dynamodb_definitions.py, dynamodb_responses.py (the put
+transaction, reads, tallies, the owner's changes), dynamodb_outbox.py (alerts and the weekly digest) and
+dynamodb_fairness.py (recognition counters and the salt).
 This docstring is the one description of the layout they share.
 
 Key layout (`<sid>` survey, `<rid>` response id, `<k>` tally shard = hash of the response id, K per survey):
@@ -68,35 +64,17 @@ Key layout (`<sid>` survey, `<rid>` response id, `<k>` tally shard = hash of the
 
 from __future__ import annotations
 
-from .dynamodb_client import DynamoTable, make_client
 from .dynamodb_fairness import DynamoFairness
 from .dynamodb_outbox import DynamoOutbox
 from .dynamodb_responses import DynamoResponses
-from .dynamodb_table import (
-    INDEX_BY_DAY,
-    INDEX_FOLLOWUPS,
-    INDEX_RETENTION,
-    INDEX_STORIES,
-    TTL_ATTRIBUTE,
-    create_table,
-    response_pk,
-    table_definition,
-)
 
-_response_pk = response_pk  # the name tests and tools knew before the split
-
-__all__ = [
-    "INDEX_BY_DAY",
-    "INDEX_FOLLOWUPS",
-    "INDEX_RETENTION",
-    "INDEX_STORIES",
-    "TTL_ATTRIBUTE",
-    "DynamoStore",
-    "DynamoTable",
-    "create_table",
-    "make_client",
-    "table_definition",
-]
+# What other modules and tests import from here:
+from .dynamodb_table import INDEX_BY_DAY as INDEX_BY_DAY
+from .dynamodb_table import TTL_ATTRIBUTE as TTL_ATTRIBUTE
+from .dynamodb_table import create_table as create_table
+from .dynamodb_table import make_client as make_client
+from .dynamodb_table import response_pk as _response_pk  # noqa: F401 (its name before the split)
+from .dynamodb_table import table_definition as table_definition
 
 
 class DynamoStore(DynamoResponses, DynamoOutbox, DynamoFairness):
