@@ -6,7 +6,8 @@ Columns (header names, any order, case-insensitive; only `date` and `location` a
 | column    | holds                                                                                  |
 |-----------|----------------------------------------------------------------------------------------|
 | date      | a day (2026-11-02) or an ISO time (2026-11-02T14:30, 2026-11-02 14:30+01:00); without   |
-|           | an offset it is in the survey's time zone; a day alone stands for noon of that day      |
+|           | an offset it is in the survey's time zone; a day alone stands for noon of that day;     |
+|           | no other form, nothing before 1970 or in the future                                    |
 | location  | location id                                                                             |
 | wow       | yes / no (y / n), empty: not answered                                                   |
 | staff     | staff id at that location, or "_" for "I didn't catch their name"                      |
@@ -34,6 +35,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -54,6 +56,12 @@ DEFAULT_SOURCE = "paper"
 IMPORT_SOURCES = (*answers.SOURCES, "paper", "phone", "letter")
 DELIMITERS = (",", ";", "\t")
 NOON = time(12, 0)
+# A day, or a day and a time (T or one space between) with an optional offset; nothing else that Python's
+# fromisoformat takes (it reads "2026-11-02+05:00" as 05:00 local time, and "2026-W45-1" as a day).
+DATE_FORM = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?\Z", re.ASCII
+)
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)  # before it, days are not written as the store keeps them
 MAX_FILE_BYTES = 64 * 2**20  # read whole, validated whole: about 500,000 paper cards
 
 
@@ -144,13 +152,22 @@ def read_rows(path: Path, data: bytes) -> Iterator[Row]:
             line, start = start, reader.line_num + 1
             if not any(c.strip() for c in cells):
                 continue
-            if len(cells) > len(columns) and any(c.strip() for c in cells[len(columns) :]):
-                raise ImportProblem(
-                    path, f"the row has {len(cells)} cells and the header names {len(columns)} columns", line
-                )
-            yield Row(line, {name: cells[i] if i < len(cells) else "" for i, name in enumerate(columns)})
+            yield Row(line, _cells(path, line, columns, cells))
     except csv.Error as exc:
         raise ImportProblem(path, f"not a readable CSV row: {exc}", reader.line_num or 1) from None
+
+
+def _cells(path: Path, line: int, columns: list[str], cells: list[str]) -> dict[str, str]:
+    """A row's cells by column name; cells past the header's columns, or under a column with no name, must
+    be empty."""
+    if len(cells) > len(columns) and any(c.strip() for c in cells[len(columns) :]):
+        raise ImportProblem(
+            path, f"the row has {len(cells)} cells and the header names {len(columns)} columns", line
+        )
+    stray = next((i for i, c in enumerate(cells[: len(columns)]) if not columns[i] and c.strip()), None)
+    if stray is not None:
+        raise ImportProblem(path, f"cell {stray + 1} is under a column the header does not name", line)
+    return {name: cells[i] if i < len(cells) else "" for i, name in enumerate(columns) if name}
 
 
 def _decode(path: Path, data: bytes) -> str:
@@ -169,16 +186,18 @@ def _decode(path: Path, data: bytes) -> str:
 
 def _delimiter(text: str) -> str:
     """Comma, or the semicolon or tab a spreadsheet saved instead, read from the header line alone."""
-    header = text.split("\n", 1)[0]
+    header = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
     return next((d for d in DELIMITERS if d in header), ",")
 
 
 def _columns(path: Path, header: list[str]) -> list[str]:
+    # A column with no name is what a spreadsheet leaves after the last one (a trailing delimiter): it may
+    # be there as long as its cells are empty.
     columns = [h.strip().lower() for h in header]
     for name in columns:
-        if name not in COLUMNS:
+        if name and name not in COLUMNS:
             raise ImportProblem(path, f"not a column wowcard knows; use {', '.join(COLUMNS)}", 1, name)
-    repeated = next((name for name, n in Counter(columns).items() if n > 1), None)
+    repeated = next((name for name, n in Counter(columns).items() if n > 1 and name), None)
     if repeated:
         raise ImportProblem(path, "the header names this column twice", 1, repeated)
     missing = [name for name in REQUIRED if name not in columns]
@@ -233,11 +252,14 @@ def _received_at(path: Path, row: Row, definition: Definition, now: datetime) ->
     if not text:
         raise ImportProblem(path, "every row needs a date (2026-11-02 or 2026-11-02T14:30)", row.line, "date")
     try:
+        if not DATE_FORM.match(text):
+            raise ValueError(text)
         if ":" not in text:
             at = datetime.combine(date.fromisoformat(text), NOON, zone)
         else:
             at = datetime.fromisoformat(text)
             at = at.replace(tzinfo=zone) if at.tzinfo is None else at
+        utc = at.astimezone(UTC)
     except ValueError:
         raise ImportProblem(
             path,
@@ -245,8 +267,13 @@ def _received_at(path: Path, row: Row, definition: Definition, now: datetime) ->
             row.line,
             "date",
         ) from None
-    if at.astimezone(UTC) > now.astimezone(UTC):
+    except OverflowError:  # an offset that takes the time past year 1 or 9999
+        utc = (datetime.min if at.year < 1970 else datetime.max).replace(tzinfo=UTC)
+    if utc > now.astimezone(UTC):
         raise ImportProblem(path, f'"{printable(text)}" is in the future', row.line, "date")
+    if utc < EARLIEST:
+        message = f'"{printable(text)}" is too early: wowcard keeps answers from 1970 on'
+        raise ImportProblem(path, message, row.line, "date")
     return at
 
 
