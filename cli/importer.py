@@ -52,6 +52,10 @@ COLUMNS = ("date", "location", "wow", "staff", "what", *RATINGS, "promises", "co
 REQUIRED = ("date", "location")
 TEXT_COLUMNS = ("what", "comment")
 DEFAULT_SOURCE = "paper"
+IMPORTED_ID = (
+    "i-"  # a prefix the collector refuses from clients (answers.MADE_HERE): nobody can post one first
+)
+assert IMPORTED_ID in answers.MADE_HERE
 # Where an imported answer may say it came from: the page's sources and the ones only an import can have.
 IMPORT_SOURCES = (*answers.SOURCES, "paper", "phone", "letter")
 DELIMITERS = (",", ";", "\t")
@@ -243,7 +247,7 @@ def row_id(survey: str, row: Row) -> str:
     """The row's response id: a hash of the survey, its cells (in column order) and its line. The same file
     imported again gives the same ids, so the store keeps each answer once."""
     material = "\0".join([survey, str(row.line), *(f"{name}={row.cells.get(name, '')}" for name in COLUMNS)])
-    return "i-" + hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
+    return IMPORTED_ID + hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
 
 
 def _received_at(path: Path, row: Row, definition: Definition, now: datetime) -> datetime:

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from results.conftest import open_backend
+
+from wowcard.collector.survey import Definition
 
 CARDS = """\
 date,location,wow,staff,what,people,process,product,promises,comment,lang
@@ -313,3 +316,14 @@ def test_a_value_under_a_column_with_no_name_is_refused(sqlite_shop, tmp_path):
     assert result.exit_code == 2, result.output
     assert "line 3: cell 3 is under a column the header does not name" in result.output
     assert report(sqlite_shop)["responses"] == 0
+
+
+def test_an_imported_row_id_is_one_no_customer_can_post_first(sqlite_shop, tmp_path):
+    from wowcard import importer
+    from wowcard.collector import answers
+
+    cards = write(tmp_path, CARDS)
+    survey = sqlite_shop.store.definitions("harbour")[-1]
+    plan = importer.plan(cards, Definition.from_json(survey), now=datetime.now(UTC))
+    made = {r.id[:2] for r in plan.records}
+    assert made == {importer.IMPORTED_ID} and importer.IMPORTED_ID in answers.MADE_HERE
