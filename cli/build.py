@@ -16,6 +16,8 @@ touching anything else in the folder. A printed URL is forever: the survey page 
 left survey.toml (known from the previous manifest, and from every published definition version the command
 passes in) is replaced by a hand-off page (handoff.html) in the survey's brand and the page's language, which
 sends the customer on to the location's survey, or, for a location that closed, to the survey's locations.
+The thank-you and error pages of a language that left stay too (in the survey's first language): a page of
+that language still open on a phone, or an answer queued on it, is sent there once it is stored.
 """
 
 from __future__ import annotations
@@ -122,8 +124,8 @@ class BuildResult:
             )
         if self.handoffs:
             lines.append(
-                f"{len(self.handoffs)} printed pages of people or locations that left now hand off "
-                "to a survey page:"
+                f"{len(self.handoffs)} printed pages of people, locations or languages that left now "
+                "hand off to a survey page:"
             )
             lines += [f"  {line}" for line in handoff_lines(self.handoffs)]
         return "\n".join(lines)
@@ -181,8 +183,11 @@ def _write_site(site: Site, out: Path, progress: bool, published: set[str]) -> B
     result = BuildResult(out=out, survey=survey.id)
     previous = _read_manifest(folder)
     current = [job.path for job in site.jobs()]
-    result.handoffs = site.handoffs((set(previous) | published) - set(current))
-    handoff_jobs = [site.handoff_job(handoff) for handoff in result.handoffs]
+    gone = (set(previous) | published) - set(current)
+    result.handoffs = site.handoffs(gone)
+    handoff_jobs = [site.handoff_job(handoff) for handoff in result.handoffs] + site.former_language_jobs(
+        gone
+    )
     planned = current + [job.path for job in handoff_jobs] + ["survey.json"]
     _write_manifest(folder, sorted(set(previous) | set(planned)))  # a failed build still knows what it wrote
     writer = _Writer(folder)
@@ -231,6 +236,11 @@ PRINTED_PAGE = re.compile(
     r"(?:(?P<lang>[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?)/)?"
     r"(?:s/(?P<staff>[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?)/|kiosk/)?index\.html\Z"
 )
+# The thank-you and error page of a language: where the collector and the pages of that language send a
+# customer, also after the language left (a page open in a phone's tab, an answer queued on it).
+LANGUAGE_PAGE = re.compile(
+    r"^(?P<kind>thanks|error)/(?P<lang>[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?)/index\.html\Z"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,9 +257,13 @@ class Handoff:
 
 
 def printed_paths(definitions: Iterable[survey_model.Definition]) -> set[str]:
-    """Every survey page (location, language and staff pages) the given definition versions had."""
+    """Every survey page (location, language and staff pages) the given definition versions had, and the
+    thank-you and error page of each of their languages."""
     paths = set()
     for definition in definitions:
+        paths.update(
+            f"{kind}/{lang}/index.html" for kind in ("thanks", "error") for lang in definition.languages
+        )
         for location in definition.locations:
             staff = sorted(definition.staff_ids_at(location.id))
             for prefix in [f"{location.id}/"] + [f"{location.id}/{lang}/" for lang in definition.languages]:
@@ -498,6 +512,18 @@ class Site:
             "targets": [{"name": names[t], "url": self.handoff_url(handoff, t)} for t in handoff.targets],
         }
         return Job(handoff.path, "handoff", "handoff.html", lang, extra)
+
+    def former_language_jobs(self, paths: Iterable[str]) -> list[Job]:
+        """The thank-you and error pages of languages that left (among `paths`, pages no longer written), kept
+        at their addresses in the survey's first language: a page of that language still open on a phone,
+        or an answer queued on it, is sent there after it is stored."""
+        jobs = []
+        for path in sorted(paths):
+            match = LANGUAGE_PAGE.match(path)
+            if match and match["lang"] not in self.survey.languages:
+                kind = match["kind"]
+                jobs.append(Job(path, kind, f"{kind}.html", self.survey.languages[0], {}))
+        return jobs
 
     def handoff_url(self, handoff: Handoff, location: str) -> str:
         """The survey page a hand-off sends to: in the hand-off's language where the survey still has it,

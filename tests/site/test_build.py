@@ -258,7 +258,7 @@ def test_pages_of_removed_locations_and_staff_become_hand_offs_and_nothing_else_
     result = build(survey_file)
     assert result.exit_code == 0, result.output
     assert "stale files" not in result.output  # a printed URL is forever (tests/site/test_leavers.py)
-    assert "10 printed pages of people or locations that left now hand off" in result.output
+    assert "10 printed pages of people, locations or languages that left now hand off" in result.output
     assert set(written(site)) == layout() | {site_build.MANIFEST, "cards/quay.pdf", "mill/notes.txt"}
     assert b"This page has moved" in (site / "mill" / "s" / "sam" / "index.html").read_bytes()
 
