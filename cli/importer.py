@@ -25,9 +25,9 @@ stores nothing new. The file is read whole and every row checked before the firs
 
 Hostile files: a UTF-8 BOM is skipped; a file that is not UTF-8 (or is UTF-16) is refused naming the line;
 control characters other than tab and line breaks are refused; a field longer than the csv module's limit is
-refused naming its line; `;` or tab instead of `,` is recognised from the header line; cells that look like
-spreadsheet formulas (`=…`, `+…`, `@…`) are plain text here and in every output (export and reports escape
-them).
+refused naming its line; so is a file over 64 MB or 100,000 rows; `;` or tab instead of `,` is recognised
+from the header line; cells that look like spreadsheet formulas (`=…`, `+…`, `@…`) are plain text here and
+in every output (export and reports escape them).
 """
 
 from __future__ import annotations
@@ -66,7 +66,10 @@ DATE_FORM = re.compile(
     r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?\Z", re.ASCII
 )
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)  # before it, days are not written as the store keeps them
-MAX_FILE_BYTES = 64 * 2**20  # read whole, validated whole: about 500,000 paper cards
+MAX_FILE_BYTES = 64 * 2**20  # read whole, validated whole
+# Every row is held, validated, until the first write (about 2 KB each): the bytes alone do not bound that,
+# as 64 MB of the shortest rows ("2026-11-02,quay") is 4 million of them.
+MAX_ROWS = 100_000
 
 
 class ImportProblem(Exception):
@@ -127,6 +130,8 @@ def plan(
     versions = [definition, *(d for d in earlier if d.version != definition.version)]
     result = Plan(path)
     for row in read_rows(path, _read_bytes(path)):
+        if len(result.records) == MAX_ROWS:
+            raise ImportProblem(path, f"the file has more than {MAX_ROWS:,} rows; split it", row.line)
         result.records.append(to_record(path, row, versions, source, now))
     return result
 

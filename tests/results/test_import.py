@@ -327,3 +327,15 @@ def test_an_imported_row_id_is_one_no_customer_can_post_first(sqlite_shop, tmp_p
     plan = importer.plan(cards, Definition.from_json(survey), now=datetime.now(UTC))
     made = {r.id[:2] for r in plan.records}
     assert made == {importer.IMPORTED_ID} and importer.IMPORTED_ID in answers.MADE_HERE
+
+
+def test_a_file_of_more_rows_than_can_be_held_is_refused_naming_the_first_line_past_the_limit(
+    sqlite_shop, tmp_path, monkeypatch
+):
+    from wowcard import importer
+
+    monkeypatch.setattr(importer, "MAX_ROWS", 3)  # as 100,000 short rows in a file well under 64 MB
+    result = sqlite_shop.run("import", str(write(tmp_path, "date,location\n" + "2026-11-02,quay\n" * 4)))
+    assert result.exit_code == 2, result.output
+    assert "cards.csv, line 5: the file has more than 3 rows; split it" in result.output
+    assert report(sqlite_shop)["responses"] == 0
