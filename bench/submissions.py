@@ -52,6 +52,13 @@ def start_server(folder: Path, env: dict[str, str] | None = None) -> tuple[subpr
     raise SystemExit(f"wowcard serve did not start: {process.stderr.read() if process.stderr else ''}")
 
 
+def example_shop(tmp: str) -> Path:
+    """`wowcard init` of the example survey in a folder under `tmp`."""
+    folder = Path(tmp) / "shop"
+    subprocess.run([sys.executable, "-m", "wowcard", "init", str(folder)], check=True, capture_output=True)
+    return folder
+
+
 def client(
     port: int,
     definition: dict,
@@ -109,10 +116,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "shop"
-        subprocess.run(
-            [sys.executable, "-m", "wowcard", "init", str(folder)], check=True, capture_output=True
-        )
+        folder = example_shop(tmp)
         process, port = start_server(folder)
         try:
             definition = json.loads(next((folder / "build").glob("*/survey.json")).read_text())

@@ -4,15 +4,19 @@
     <out>/<survey>/<location>/<lang>/index.html          the survey page, every language
     <out>/<survey>/<location>/s/<staff>/index.html       a staff member preselected (staff cards)
     <out>/<survey>/<location>/<lang>/s/<staff>/index.html
+    <out>/<survey>/<location>/kiosk/index.html           the counter tablet's page (docs/kiosk.md)
+    <out>/<survey>/<location>/<lang>/kiosk/index.html
     <out>/<survey>/thanks/index.html, thanks/<lang>/index.html
     <out>/<survey>/error/index.html, error/<lang>/index.html
     <out>/<survey>/survey.json                           the compiled public definition
 
-Every page is self-contained (CSS, script and logo inline), checked against the gzip budget, and written
-deterministically. Each language's pages carry wowcard's texts from its gettext catalog and the owner's from
-survey.toml in that language (`wowcard.i18n`), `lang` and `dir` on <html>, and a switcher to the others.
+Every page is self-contained (CSS and script inline, the logo a data: URL image: wowcard.logo), checked
+against the gzip budget, and written deterministically. Each language's pages carry wowcard's texts from its
+gettext catalog and the owner's from survey.toml in that language (`wowcard.i18n`), `lang` and `dir` on
+<html>, and a switcher to the others.
 A manifest of the files wowcard wrote lets the next build remove what it no longer writes without
-touching anything else in the folder. A printed URL is forever: the survey page of a person or location that
+touching anything else in the folder; it writes only regular files, never through a symbolic link (_Writer).
+A printed URL is forever: the survey page of a person or location that
 left survey.toml (known from the previous manifest, and from every published definition version the command
 passes in) is replaced by a hand-off page (handoff.html) in the survey's brand and the page's language, which
 sends the customer on to the location's survey, or, for a location that closed, to the survey's locations.
@@ -24,11 +28,14 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import re
+import stat
 import sys
+import threading
 import zlib
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -45,11 +52,21 @@ from .collector import survey as survey_model
 
 BUDGET = 14_600  # bytes gzipped: what arrives in the first round trip of a new connection
 MANIFEST = ".wowcard-manifest.json"
+# Open files never through a link (Windows has no such flag; the lstat checks still hold), bytes as they are.
+NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
 PROGRESS_FROM = 500  # pages: smaller builds finish before a progress bar would be worth drawing
 MAX_BACK_LINKS = 8  # the error page links back to each location only while the list stays short
 WRITERS = 3  # threads compressing and writing pages while the next ones render
 BATCH = 32  # pages handed to a writer at once
 IN_FLIGHT = 8  # batches waiting for a writer, at most: bounds memory on a 30,000-page chain
+# The kinds of page, and what page.css and page.js (Jinja templates) are rendered with for each: a page
+# carries only the style and the code it uses.
+PAGE_KINDS = {
+    "survey": {"form": True, "kiosk": False, "thanks": False},
+    "kiosk": {"form": True, "kiosk": True, "thanks": False},
+    "thanks": {"form": False, "kiosk": False, "thanks": True},
+    "error": {"form": False, "kiosk": False, "thanks": False},  # and hand-offs; its script sends the queue
+}
 # Field names the collector can name in an error redirect (`error/<lang>/#<field>`), in page order; error.html
 # holds a message for each.
 ERROR_FIELDS = (
@@ -181,7 +198,8 @@ def _write_site(site: Site, out: Path, progress: bool, published: set[str]) -> B
     survey = site.survey
     folder = out / survey.id
     result = BuildResult(out=out, survey=survey.id)
-    previous = _read_manifest(folder)
+    writer = _Writer(out, survey.id)
+    previous = _read_manifest(writer)
     current = [job.path for job in site.jobs()]
     gone = (set(previous) | published) - set(current)
     result.handoffs = site.handoffs(gone)
@@ -189,8 +207,7 @@ def _write_site(site: Site, out: Path, progress: bool, published: set[str]) -> B
         gone
     )
     planned = current + [job.path for job in handoff_jobs] + ["survey.json"]
-    _write_manifest(folder, sorted(set(previous) | set(planned)))  # a failed build still knows what it wrote
-    writer = _Writer(folder)
+    _write_manifest(writer, sorted(set(previous) | set(planned)))  # a failed build still knows what it wrote
     bar = _progress_bar(len(planned) - 1) if progress and len(planned) > PROGRESS_FROM else None
 
     def finish(batch: list[Job], sizes: Future[list[tuple[int, int]]]) -> None:
@@ -225,8 +242,8 @@ def _write_site(site: Site, out: Path, progress: bool, published: set[str]) -> B
             bar.close()
     writer.write("survey.json", site.definition.dumps().encode("utf-8"))
     result.definition = folder / "survey.json"
-    result.removed = _remove_stale(folder, set(previous) - set(planned))
-    _write_manifest(folder, sorted(planned))
+    result.removed = _remove_stale(writer, set(previous) - set(planned))
+    _write_manifest(writer, sorted(planned))
     return result
 
 
@@ -257,8 +274,8 @@ class Handoff:
 
 
 def printed_paths(definitions: Iterable[survey_model.Definition]) -> set[str]:
-    """Every survey page (location, language and staff pages) the given definition versions had, and the
-    thank-you and error page of each of their languages."""
+    """Every survey page (location, language, staff and kiosk pages) the given definition versions had, and
+    the thank-you and error page of each of their languages."""
     paths = set()
     for definition in definitions:
         paths.update(
@@ -267,7 +284,7 @@ def printed_paths(definitions: Iterable[survey_model.Definition]) -> set[str]:
         for location in definition.locations:
             staff = sorted(definition.staff_ids_at(location.id))
             for prefix in [f"{location.id}/"] + [f"{location.id}/{lang}/" for lang in definition.languages]:
-                paths.add(f"{prefix}index.html")
+                paths.update({f"{prefix}index.html", f"{prefix}kiosk/index.html"})
                 paths.update(f"{prefix}s/{person}/index.html" for person in staff)
     return paths
 
@@ -296,6 +313,11 @@ class Job:
     extra: dict[str, Any]
 
 
+def language_page(path: str, kind: str, lang: str) -> Job:
+    """A thank-you or error page ("thanks" or "error") of a language, with its kind's style and script."""
+    return Job(path, kind, f"{kind}.html", lang, {"page_kind": kind})
+
+
 class Site:
     """Everything a build renders from, prepared once: palette, minified assets, compiled templates and the
     part of each page's context that is the same for a whole language."""
@@ -305,7 +327,7 @@ class Site:
         survey: survey_model.Survey,
         action: str,
         env: Any,
-        assets: dict[str, str],
+        assets: dict[str, Any],
         asset_sizes: dict[str, int],
         palette: contrast.Palette,
         texts: dict[str, i18n.Texts],
@@ -341,20 +363,21 @@ class Site:
         action = collector_action(survey.id, collector_url)
         env = render.environment(theme)
         try:
-            css_text, css_file = render.source(env, "page.css")
-            js_text, js_file = render.source(env, "page.js")
-            # "</" inside an inline <style> or <script> would end it early: escaped, it means the same.
-            assets = {
-                "css": rcssmin.cssmin(css_text).replace("</", "<\\/"),
-                "js": rjsmin.jsmin(js_text).replace("</", "<\\/"),
-            }
+            style, script = render.template(env, "page.css"), render.template(env, "page.js")
+            assets: dict[str, Any] = {"styles": {}, "scripts": {}}
+            for kind, flags in PAGE_KINDS.items():
+                # "</" inside an inline <style> or <script> would end it early: escaped, it means the same.
+                css = rcssmin.cssmin(render.render(style, flags))
+                js = rjsmin.jsmin(render.render(script, {**_script_constants(), **flags}))
+                assets["styles"][kind] = css.replace("</", "<\\/")
+                assets["scripts"][kind] = js.replace("</", "<\\/")
             sizes = {
-                f"page.css ({css_file})": gzipped_size(assets["css"].encode()),
-                f"page.js ({js_file})": gzipped_size(assets["js"].encode()),
+                f"page.css ({style.filename})": gzipped_size(assets["styles"]["survey"].encode()),
+                f"page.js ({script.filename})": gzipped_size(assets["scripts"]["survey"].encode()),
             }
             assets["logo"] = ""
             if survey.brand.logo is not None:
-                assets["logo"] = logo.inline_svg(survey.brand.logo)
+                assets["logo"] = logo.load(survey.brand.logo).img()
                 sizes[f"brand.logo ({survey.brand.logo.name})"] = gzipped_size(assets["logo"].encode())
             return cls(survey, action, env, assets, sizes, palette, texts)
         except logo.LogoError as exc:
@@ -363,7 +386,7 @@ class Site:
             raise BuildError(str(exc)) from None
 
     def _language_context(
-        self, lang: str, assets: dict[str, str], palette: contrast.Palette
+        self, lang: str, assets: dict[str, Any], palette: contrast.Palette
     ) -> dict[str, Any]:
         survey = self.survey
         texts = self.texts[lang]
@@ -383,8 +406,12 @@ class Site:
             "gettext": texts.gettext,
             "ngettext": texts.ngettext,
             "palette": palette,
-            "css": Markup(assets["css"]),
-            "js": Markup(assets["js"]),
+            "styles": {kind: Markup(css) for kind, css in assets["styles"].items()},
+            "scripts": {kind: Markup(js) for kind, js in assets["scripts"].items()},
+            "page_kind": "survey",  # which of PAGE_KINDS' style and script the page carries
+            "kiosk": False,
+            "review_url": survey.review_url,
+            "review_site": _host(survey.review_url),
             "logo": Markup(assets["logo"]),
             "brand": brand,
             "question": i18n.question(survey, texts),
@@ -442,8 +469,8 @@ class Site:
         versions = [("", survey.languages[0])] + [(lang, lang) for lang in survey.languages]
         for lang_dir, lang in versions:
             prefix = f"{lang_dir}/" if lang_dir else ""
-            yield Job(f"thanks/{prefix}index.html", "thanks", "thanks.html", lang, {})
-            yield Job(f"error/{prefix}index.html", "error", "error.html", lang, {})
+            yield language_page(f"thanks/{prefix}index.html", "thanks", lang)
+            yield language_page(f"error/{prefix}index.html", "error", lang)
         staff_at: dict[str, list[survey_model.Staff]] = {}
         for person in survey.staff:  # one pass: Survey.staff_at per location is quadratic for a chain
             for location_id in person.locations:
@@ -463,6 +490,19 @@ class Site:
                 }
                 yield Job(
                     f"{base}index.html", "location" if not lang_dir else "language", "page.html", lang, page
+                )
+                yield Job(
+                    f"{base}kiosk/index.html",
+                    "kiosk",
+                    "page.html",
+                    lang,
+                    {
+                        **page,
+                        "kiosk": True,
+                        "page_kind": "kiosk",
+                        "auto": False,
+                        "languages": self._language_links(location.id, "kiosk"),
+                    },
                 )
                 for person in staff:
                     yield Job(
@@ -508,6 +548,7 @@ class Site:
         places = self.localized[lang][0]
         names = {loc.id: places.get(loc.id, loc).name for loc in self.survey.locations}
         extra = {
+            "page_kind": "error",  # the error page's style: notes and links, no form
             "place": names.get(handoff.location, ""),
             "targets": [{"name": names[t], "url": self.handoff_url(handoff, t)} for t in handoff.targets],
         }
@@ -521,8 +562,7 @@ class Site:
         for path in sorted(paths):
             match = LANGUAGE_PAGE.match(path)
             if match and match["lang"] not in self.survey.languages:
-                kind = match["kind"]
-                jobs.append(Job(path, kind, f"{kind}.html", self.survey.languages[0], {}))
+                jobs.append(language_page(path, match["kind"], self.survey.languages[0]))
         return jobs
 
     def handoff_url(self, handoff: Handoff, location: str) -> str:
@@ -585,6 +625,17 @@ def _load_texts(survey: survey_model.Survey, theme: Path | None) -> dict[str, i1
     return texts
 
 
+def _script_constants() -> dict[str, Any]:
+    """What page.js is given at build time, so that the script and the collector share one definition."""
+    return {"sources": list(answers.SOURCES)}
+
+
+def _host(url: str | None) -> str:
+    """The site a link leads to, as the customer reads it (www. left out)."""
+    match = re.match(r"^https://(?:www\.)?([^/:]+)", url or "")
+    return match.group(1) if match else ""
+
+
 def _site_path(site_url: str | None) -> str:
     if not site_url:
         return ""
@@ -593,7 +644,19 @@ def _site_path(site_url: str | None) -> str:
 
 
 class _Writer:
-    """Writes files under one folder, creating folders once and leaving unchanged files untouched."""
+    """Writes regular files under the survey's folder, never through a symbolic link: a link anywhere from the
+    output folder down (the folder itself, a subfolder, a page) stops the build with BuildError naming it,
+    because following it would write or delete outside the folder. Folders are checked and made once;
+    unchanged files are left untouched."""
+
+    def __init__(self, out: Path, survey_id: str):
+        self.out = out
+        self.folder = out / survey_id
+        self.made: set[Path] = set()
+        self._lock = threading.Lock()
+        if not _real_folder(out):
+            out.mkdir(parents=True, exist_ok=True)
+        self._folder_ready(self.folder)
 
     def write_pages(self, pages: list[tuple[str, bytes]]) -> list[tuple[int, int]]:
         """Write each page that is within the budget; the raw and gzipped sizes of all of them."""
@@ -605,27 +668,88 @@ class _Writer:
             sizes.append((len(data), gzipped))
         return sizes
 
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self.made: set[Path] = set()
-
     def write(self, relative: str, data: bytes) -> None:
         path = self.folder / relative
-        if path.parent not in self.made:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.made.add(path.parent)
-        try:
-            if path.read_bytes() == data:
-                return
-        except OSError:
-            pass
-        path.write_bytes(data)
+        self._folder_ready(path.parent)
+        if _regular_file(path) and _read(path) == data:
+            return
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | NOFOLLOW, 0o666)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+
+    def read(self, relative: str) -> bytes | None:
+        path = self.folder / relative
+        return _read(path) if _regular_file(path) else None
+
+    def remove(self, relative: str) -> bool:
+        """Remove a file this build wrote before: only a regular file, reached through real folders."""
+        path = self.folder / relative
+        for parent in reversed(path.parents):
+            if parent == self.folder or self.folder in parent.parents:
+                if not _real_folder(parent):
+                    return False
+        if not _regular_file(path):
+            return False
+        path.unlink()
+        return True
+
+    def _folder_ready(self, folder: Path) -> None:
+        if folder in self.made:
+            return
+        with self._lock:
+            for parent in [*reversed(folder.parents), folder]:
+                if parent == self.folder or self.folder in parent.parents:
+                    if not _real_folder(parent):
+                        parent.mkdir(exist_ok=True)
+                        _real_folder(parent)
+            self.made.add(folder)
 
 
-def _read_manifest(folder: Path) -> list[str]:
+def _refused(path: Path, what: str) -> BuildError:
+    try:  # not _shown(): resolving would name the link's target instead of the link
+        shown = str(path.absolute().relative_to(Path.cwd()))
+    except ValueError:
+        shown = str(path.absolute())
+    return BuildError(
+        f"{shown} {what}; `wowcard build` writes only regular files inside its output folder and never "
+        "follows a link out of it. Remove it, or build into a real folder with --out."
+    )
+
+
+def _real_folder(path: Path) -> bool:
+    """True for a real folder, False for nothing there; BuildError for a link or anything else."""
+    return _exists_as(path, stat.S_ISDIR, "is in the way of a folder the build writes")
+
+
+def _regular_file(path: Path) -> bool:
+    """True for a regular file, False for nothing there; BuildError for a link or anything else."""
+    return _exists_as(path, stat.S_ISREG, "is not a regular file")
+
+
+def _exists_as(path: Path, kind: Callable[[int], bool], otherwise: str) -> bool:
     try:
-        files = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["files"]
-    except (OSError, ValueError, KeyError, TypeError):
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return False
+    if stat.S_ISLNK(mode):
+        raise _refused(path, "is a symbolic link")
+    if not kind(mode):
+        raise _refused(path, otherwise)
+    return True
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        with os.fdopen(os.open(path, os.O_RDONLY | NOFOLLOW), "rb") as file:
+            return file.read()
+    except OSError:
+        return None
+
+
+def _read_manifest(writer: _Writer) -> list[str]:
+    try:
+        files = json.loads(writer.read(MANIFEST) or b"")["files"]
+    except (ValueError, KeyError, TypeError):
         return []
     # Only plain relative paths inside the folder: a hand-edited manifest must not delete anything else.
     return [
@@ -633,22 +757,20 @@ def _read_manifest(folder: Path) -> list[str]:
     ]
 
 
-def _write_manifest(folder: Path, files: list[str]) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
+def _write_manifest(writer: _Writer, files: list[str]) -> None:
     body = {
         "note": "files written by `wowcard build`; the next build removes those it no longer writes",
         "files": files,
     }
-    (folder / MANIFEST).write_text(json.dumps(body, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    writer.write(MANIFEST, (json.dumps(body, indent=1, sort_keys=True) + "\n").encode("utf-8"))
 
 
-def _remove_stale(folder: Path, stale: set[str]) -> list[str]:
+def _remove_stale(writer: _Writer, stale: set[str]) -> list[str]:
+    folder = writer.folder
     removed = []
     for relative in sorted(stale):
         path = folder / relative
-        try:
-            path.unlink()
-        except FileNotFoundError:
+        if not writer.remove(relative):
             continue
         removed.append(relative)
         parent = path.parent

@@ -4,7 +4,7 @@ texts from survey.toml, for one language at a time.
     site_templates/locale/wowcard.pot                               every built-in text, in English
     site_templates/locale/<ll>[_<Script>]/LC_MESSAGES/wowcard.po    one catalog per language
 
-Templates, this module and cards.py mark built-in texts with `_("…")` and `ngettext("…", "…", n)`: English
+Templates, this and cards/branding.py mark built-in texts with `_("…")` and `ngettext("…", "…", n)`: English
 msgids with `%(name)s` placeholders (`wowcard i18n update` rebuilds the .pot from them and carries new
 texts into every .po). The .po files are read as they are, with Babel: there is no compiled .mo to keep in
 step. A theme folder (templates/ beside survey.toml) may hold a locale/ folder of its own whose catalogs add

@@ -19,7 +19,7 @@ from jinja2.ext import babel_extract
 
 from . import i18n, render
 
-PYTHON_SOURCES = ("i18n.py", "cards.py")  # the modules of `wowcard` that mark texts with _()
+PYTHON_SOURCES = ("i18n.py", "cards/branding.py")  # the modules of `wowcard` that mark texts with _()
 COMMENT_TAGS = ("Translators:",)
 HEADER = "wowcard's built-in texts: what customers read on survey pages, thank-you and error pages and cards."
 WIDTH = 76
@@ -63,12 +63,18 @@ def extract() -> Catalog:
             catalog.add(
                 message,
                 None,
-                [(path.name, lineno)],
+                [(_reference(path), lineno)],
                 auto_comments=comments,
                 context=context,
                 flags=("python-format",) if _formatted(message) else (),
             )
     return catalog
+
+
+def _reference(path: Path) -> str:
+    """A source as a translator finds it: a template by name, a module by its path inside the package."""
+    here = Path(__file__).parent
+    return path.relative_to(here).as_posix() if path.is_relative_to(here) else path.name
 
 
 def _formatted(message: str | tuple[str, ...]) -> bool:

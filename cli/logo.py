@@ -1,46 +1,91 @@
-"""The owner's SVG logo, made safe and small for inlining into every page: no script, no event handler, no
-external reference; comments, metadata, editor attributes and whitespace dropped; ids prefixed so they cannot
-clash with the page's own."""
+"""The owner's SVG logo, embedded as an image: `<img src="data:image/svg+xml,…">` in the pages, `<image
+href="data:image/svg+xml,…">` on the cards.
+
+An SVG drawn as an image is safe by construction, whatever it holds: the browser runs none of its script or
+event handlers, follows none of its links (animated or not), loads nothing from outside it (images, fonts,
+style sheets, `url()`, `image-set()`), and its style sheet applies inside the image only, never to the page.
+So nothing here decides what is dangerous: this module only checks that the file is an SVG image, refuses
+XML that declares entities (they can expand to gigabytes), and minifies what draws. Comments, metadata,
+editor attributes, script and event handlers (which never run in an image) and whitespace are dropped; the
+build's page budget then names the logo when it is still too heavy.
+"""
 
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
-ID_PREFIX = "logo-"
-# Elements that carry no picture: dropped with everything inside them.
-DROPPED = frozenset({"metadata", "title", "desc"})
-# Elements that can run code or pull in another document: refused.
-FORBIDDEN = frozenset({"script", "foreignObject", "iframe", "embed", "object", "audio", "video", "handler"})
-# Elements whose text is drawn: their spacing matters.
-TEXT_ELEMENTS = frozenset({"text", "tspan", "textPath"})
-URL_REFERENCE = re.compile(r"url\(\s*(['\"]?)(.*?)\1\s*\)", re.IGNORECASE)
+PAGE_FONT = "system-ui,sans-serif"  # for text in a logo that names no font, as page.css's font starts
+MAX_FILE = 1_000_000  # bytes: far above anything that fits the page budget, low enough to parse at once
+# Elements that draw nothing in an image: dropped with everything inside them.
+DROPPED = frozenset({"metadata", "title", "desc", "script"})
+# Elements whose text is drawn or read: their text stays.
+TEXT_ELEMENTS = frozenset({"text", "tspan", "textPath", "style"})
+# Characters a data: URL must encode (the rest of the SVG's markup may stay as it is in a quoted attribute).
+URL_ESCAPES = {"%": "%25", "#": "%23", '"': "%22", "&": "%26", "\n": "%0A", "\t": "%09"}
 
 
 class LogoError(Exception):
-    """A logo the page cannot inline; the message says why."""
+    """A file that is not an SVG image the page can show; the message says why."""
 
 
-def inline_svg(path: Path) -> str:
-    """The logo as one line of inline SVG markup. It is decorative: the brand name is written beside it."""
+@dataclass(frozen=True, slots=True)
+class Logo:
+    """The owner's logo as a minified SVG document, ready to embed as an image."""
+
+    svg: str
+    width: str | None  # the aspect ratio, from the viewBox (or width and height): lets the page reserve room
+    height: str | None
+
+    @property
+    def data_url(self) -> str:
+        return "data:image/svg+xml," + re.sub(r'[%#"&\n\t]', lambda m: URL_ESCAPES[m.group()], self.svg)
+
+    def img(self) -> str:
+        """The page's `<img>`: decorative (alt=""), as the brand name is written beside it."""
+        size = f' width="{self.width}" height="{self.height}"' if self.width and self.height else ""
+        return f'<img class="logo" src="{self.data_url}" alt=""{size}>'  # the URL holds no " or &
+
+
+def load(path: Path) -> Logo:
+    """The logo at `path`, minified; LogoError when it is not an SVG image."""
     try:
-        root = ET.fromstring(path.read_bytes())
-    except ET.ParseError as exc:
-        raise LogoError(f"{path.name} is not valid SVG (XML error: {exc})") from None
+        data = path.read_bytes()
     except OSError as exc:
         raise LogoError(f"{path.name} cannot be read: {exc.strerror}") from None
-    if _local(root.tag) != "svg":
+    if len(data) > MAX_FILE:
+        raise LogoError(
+            f"{path.name} is {len(data):,} bytes; a logo must be under {MAX_FILE:,} bytes, and far smaller "
+            "to fit the page budget (use a simpler SVG: fewer shapes and points, no embedded images)"
+        )
+    if re.search(rb"<!(DOCTYPE|ENTITY)", data, re.IGNORECASE):
+        raise LogoError(
+            f"{path.name} declares a DOCTYPE or entities, which a logo has no use for; "
+            "export it again as plain SVG"
+        )
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as exc:
+        raise LogoError(f"{path.name} is not valid SVG (XML error: {exc})") from None
+    if _local(root.tag) != "svg" or _namespace(root.tag) not in ("", SVG_NS):
         raise LogoError(f"{path.name} is not an SVG image: its root element is <{_local(root.tag)}>")
-    _check(root, path.name)
-    _size_from_viewbox(root)
+    size = _aspect(root)
+    if size:  # the page sizes the image; a viewBox keeps its shape at any size
+        root.attrib.setdefault("viewBox", f"0 0 {size[0]} {size[1]}")
+        root.attrib.pop("width", None)
+        root.attrib.pop("height", None)
+    has_text = any(isinstance(e.tag, str) and _local(e.tag) == "text" for e in root.iter())
+    if has_text and "font-family" not in root.attrib and "font" not in root.attrib.get("style", ""):
+        root.attrib["font-family"] = PAGE_FONT  # inline, it took the page's font; as an image, it asks for it
     out: list[str] = []
-    _write(root, out, is_root=True)
-    return "".join(out)
+    _write(root, out, {"xmlns": SVG_NS})  # an SVG image must say it is one
+    return Logo("".join(out), *(size or (None, None)))
 
 
 def _local(name: str) -> str:
@@ -51,58 +96,29 @@ def _namespace(name: str) -> str:
     return name[1:].split("}", 1)[0] if name.startswith("{") else ""
 
 
-def _is_svg(element: ET.Element) -> bool:
-    return isinstance(element.tag, str) and _namespace(element.tag) in ("", SVG_NS)
+def _is_drawn(element: ET.Element) -> bool:
+    return (
+        isinstance(element.tag, str)
+        and _namespace(element.tag) in ("", SVG_NS)
+        and _local(element.tag) not in DROPPED
+    )
 
 
-def _check(root: ET.Element, name: str) -> None:
-    for element in root.iter():
-        if not isinstance(element.tag, str):
-            continue
-        tag = _local(element.tag)
-        if tag in FORBIDDEN:
-            raise LogoError(f"{name} contains <{tag}>, which could run code in the page; remove it")
-        for attribute, value in element.attrib.items():
-            local = _local(attribute)
-            if local.lower().startswith("on"):
-                raise LogoError(f'{name} has an event handler ({local}="…") on <{tag}>; remove it')
-            if local == "href" and not value.strip().startswith("#") and not _is_inline_image(value):
-                raise LogoError(
-                    f'{name} refers to another file or site ({local}="{value[:60]}"); '
-                    "the page may not make external requests"
-                )
-            for match in URL_REFERENCE.finditer(value):
-                if not match.group(2).startswith("#"):
-                    raise LogoError(f"{name} refers to another file or site (url({match.group(2)[:60]}))")
-        if tag == "style" and element.text:
-            if "@import" in element.text.lower():
-                raise LogoError(
-                    f"{name} imports a style sheet (@import); the page may not make external requests"
-                )
-            for match in URL_REFERENCE.finditer(element.text):
-                if not match.group(2).startswith("#"):
-                    raise LogoError(f"{name} refers to another file or site (url({match.group(2)[:60]}))")
-
-
-def _is_inline_image(value: str) -> bool:
-    return bool(re.match(r"^\s*data:image/(png|jpeg|gif|webp);base64,", value, re.IGNORECASE))
-
-
-def _size_from_viewbox(root: ET.Element) -> None:
-    """Give the logo a viewBox so CSS can scale it; width and height go (CSS sets the height)."""
-    if "viewBox" not in root.attrib:
+def _aspect(root: ET.Element) -> tuple[str, str] | None:
+    """The logo's width and height in its own units: from the viewBox, else from width and height in px."""
+    box = root.attrib.get("viewBox", "").replace(",", " ").split()
+    if len(box) == 4:
+        width, height = box[2], box[3]
+    else:
         width, height = root.attrib.get("width", ""), root.attrib.get("height", "")
-        w, h = (re.match(r"^\s*([0-9.]+)\s*(px)?\s*$", v) for v in (width, height))
-        if w and h:
-            root.attrib["viewBox"] = f"0 0 {w.group(1)} {h.group(1)}"
-        else:
-            return  # no way to know the aspect ratio: keep the owner's own size
-    root.attrib.pop("width", None)
-    root.attrib.pop("height", None)
+        width, height = (re.sub(r"\s*(px)?\s*$", "", v.strip()) for v in (width, height))
+    if all(re.fullmatch(r"\d+(\.\d+)?", v) and float(v) > 0 for v in (width, height)):
+        return width, height
+    return None  # no way to know its shape: the image keeps the owner's own size attributes
 
 
 def _attribute_name(name: str) -> str | None:
-    """The HTML spelling of an attribute, or None for one that does nothing in a page."""
+    """The name to write, or None for an attribute that does nothing in an image."""
     namespace, local = _namespace(name), _local(name)
     if namespace == XLINK_NS and local == "href":
         return "href"
@@ -110,38 +126,23 @@ def _attribute_name(name: str) -> str | None:
         return None
     if namespace:  # editor namespaces: inkscape, sodipodi, sketch, illustrator …
         return None
-    if local in ("version", "baseProfile", "enable-background"):
-        return None
+    if local in ("version", "baseProfile", "enable-background") or local.lower().startswith("on"):
+        return None  # event handlers never run in an image
     return local
 
 
-def _value(name: str, value: str) -> str:
-    value = " ".join(value.split())
-    if name == "id":
-        return ID_PREFIX + value
-    if name == "href" and value.startswith("#"):
-        return "#" + ID_PREFIX + value[1:]
-    return URL_REFERENCE.sub(lambda m: f"url(#{ID_PREFIX}{m.group(2)[1:]})", value)
-
-
-def _write(element: ET.Element, out: list[str], is_root: bool = False) -> None:
+def _write(element: ET.Element, out: list[str], attributes: dict[str, str] | None = None) -> None:
     tag = _local(element.tag)
     out.append("<" + tag)
-    attributes = {}
+    attributes = dict(attributes or {})
     for name, value in element.attrib.items():
-        html_name = _attribute_name(name)
-        if html_name is not None:
-            attributes[html_name] = _value(html_name, value)
-    if is_root:
-        for name in ("xmlns", "role", "aria-label", "aria-hidden", "focusable", "class"):
-            attributes.pop(name, None)
-        attributes.update({"class": "logo", "aria-hidden": "true", "focusable": "false"})
+        kept = _attribute_name(name)
+        if kept is not None:
+            attributes[kept] = " ".join(value.split())
     for name, value in attributes.items():
-        out.append(f' {name}="{escape(value)}"')
-    children = [child for child in element if _is_svg(child) and _local(child.tag) not in DROPPED]
+        out.append(f" {name}='{escape(value)}'")
+    children = [child for child in element if _is_drawn(child)]
     text = _text(element.text, tag)
-    if tag == "style" and element.text:
-        text = escape(_minify_style(element.text), quote=False)
     if not children and not text:
         out.append("/>")
         return
@@ -153,53 +154,15 @@ def _write(element: ET.Element, out: list[str], is_root: bool = False) -> None:
 
 
 def _text(text: str | None, tag: str) -> str:
-    if not text:
+    if not text or tag not in TEXT_ELEMENTS:
         return ""
-    if tag in TEXT_ELEMENTS:
-        return escape(re.sub(r"\s+", " ", text), quote=False)
-    return ""
+    if tag == "style":
+        return escape(_minify_style(text), quote=False)
+    return escape(re.sub(r"\s+", " ", text), quote=False)
 
 
 def _minify_style(css: str) -> str:
-    """A logo's own style sheet, minified and scoped: in a page, an inline SVG's <style> applies to the whole
-    document, so every selector is limited to the logo and its ids get the logo prefix."""
+    """The logo's own style sheet without comments and spare whitespace. It applies inside the image only."""
     css = re.sub(r"/\*.*?\*/", "", css, flags=re.DOTALL)
     css = " ".join(css.split())
-    css = re.sub(r"\s*([{};:,>])\s*", r"\1", css)
-    css = URL_REFERENCE.sub(lambda m: f"url(#{ID_PREFIX}{m.group(2)[1:]})", css)
-    out: list[str] = []
-    blocks: list[
-        str
-    ] = []  # what each open brace holds: "rules" (@media, @supports), "other" (@keyframes, a rule)
-    pieces = re.split(r"([{}])", css)
-    for i, piece in enumerate(pieces):
-        if piece == "{":
-            blocks.append(_block_kind(pieces[i - 1] if i else ""))
-            out.append(piece)
-        elif piece == "}":
-            if blocks:
-                blocks.pop()
-            out.append(piece)
-        elif (
-            i + 1 < len(pieces)
-            and pieces[i + 1] == "{"
-            and not piece.startswith("@")
-            and all(kind == "rules" for kind in blocks)
-        ):
-            prelude = piece.rsplit(";", 1)  # a stray declaration before a rule stays as it was
-            prelude[-1] = ",".join(_scope(selector) for selector in prelude[-1].split(","))
-            out.append(";".join(prelude))
-        else:
-            out.append(piece)
-    return "".join(out)
-
-
-def _block_kind(prelude: str) -> str:
-    prelude = prelude.rsplit(";", 1)[-1].strip().lower()
-    return "rules" if prelude.startswith(("@media", "@supports", "@container", "@layer")) else "other"
-
-
-def _scope(selector: str) -> str:
-    selector = re.sub(r"#(-?[A-Za-z_][\w-]*)", lambda m: "#" + ID_PREFIX + m.group(1), selector.strip())
-    selector = re.sub(r"^(svg|:root)(?=$|[\s.#:\[>+~])", "", selector).strip()
-    return ".logo " + selector if selector else ".logo"
+    return re.sub(r"\s*([{};,>])\s*|(:)\s+", r"\1\2", css)

@@ -9,7 +9,7 @@ The request format (frozen here; later features fill these fields, they never ch
 |           |                        | never f-… or i-…: wowcard makes those ids itself (MADE_HERE)          |
 | v         | definition version     | required: the page's build; every published version is kept           |
 | lang      | language code          | the page's language (default: the survey's first language)            |
-| src       | card, sign, receipt …  | where the customer found the link (script only)                       |
+| src       | card, sign, kiosk …    | where the customer found the link (script; a kiosk page's form too)   |
 | device    | 8-64 of [A-Za-z0-9_-]  | random token from the page's localStorage (fair recognition)          |
 | location  | location id            | required                                                              |
 | wow       | yes / no               | did anyone exceed your expectations (may be skipped)                  |
@@ -32,7 +32,7 @@ import hmac
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
@@ -43,7 +43,8 @@ from .survey import RATING_SCALE, RATINGS, Definition
 
 MAX_BODY_BYTES = 16 * 1024
 TEXT_LIMITS = {"what": 500, "comment": 1000, "contact": 200}
-SOURCES = ("card", "sign", "receipt", "table", "email", "web")
+# "kiosk": the counter tablet's page (one device, one address, many customers: see fairness.py)
+SOURCES = ("card", "sign", "receipt", "table", "email", "web", "kiosk")
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,64}\Z")
 HONEYPOT = "website"
 FIELDS = frozenset(
@@ -94,11 +95,17 @@ def decode(body: bytes | None, content_type: str | None) -> Submission:
         raise InvalidResponse(None, f"the body is larger than {MAX_BODY_BYTES} bytes", 413)
     if kind == FORM:
         try:
-            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+            text = body.decode("utf-8")
         except UnicodeDecodeError:
             raise InvalidResponse(None, "the form body is not UTF-8") from None
+        # Percent-escapes are decoded strictly too: "%FF" must not become U+FFFD in a stored answer.
+        pairs = parse_qsl(text, keep_blank_values=True, errors="surrogateescape")
         fields: dict[str, Any] = {}
         for key, value in pairs:
+            if not _is_utf8(key):
+                raise InvalidResponse(None, "a field name of the form is not UTF-8")
+            if not _is_utf8(value):
+                raise InvalidResponse(key, f"{key} is not UTF-8 text")
             if key == "promises":
                 fields.setdefault("promises", []).append(value)
             elif key in fields:
@@ -108,8 +115,12 @@ def decode(body: bytes | None, content_type: str | None) -> Submission:
         return Submission(fields, True, body)
     if kind in JSON_TYPES:
         try:
-            data = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError, RecursionError):
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidResponse(None, "the body is not UTF-8") from None
+        try:
+            data = json.loads(text, object_pairs_hook=_no_repeated_keys)
+        except (ValueError, RecursionError):
             # RecursionError: nesting deeper than the parser's stack ([[[[…), which no page sends
             raise InvalidResponse(None, "the body is not a JSON object") from None
         if not isinstance(data, dict):
@@ -125,6 +136,26 @@ def refuse_made_here(fields: dict[str, Any]) -> None:
         raise InvalidResponse(
             "id", f"id must not start with {' or '.join(MADE_HERE)}: wowcard makes those ids"
         )
+
+
+def _is_utf8(text: str) -> bool:
+    """False for text holding a byte that was not UTF-8 (kept by "surrogateescape" as a lone surrogate)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _no_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are all different. json.loads keeps the last of a repeated key, so
+    `"consent": "", …, "consent": "yes"` would quietly mean yes: refused, naming the key, as the form is."""
+    fields: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in fields:
+            raise InvalidResponse(key, f"{key} is given more than once")
+        fields[key] = value
+    return fields
 
 
 def is_honeypot(fields: dict[str, Any]) -> bool:
@@ -211,21 +242,29 @@ def record(
     one; see `double_tap_ids`."""
     answer = validate(submission.fields, definition)
     aliases: tuple[str, ...] = ()
+    aliases_since = None
     response_id = submission.fields.get("id") or None
     if response_id is None:
         response_id, aliases = double_tap_ids(
             definition.survey, submission.raw, client, user_agent, received_at, secret=secret
         )
+        aliases_since = received_time(received_at - timedelta(seconds=DOUBLE_TAP_WINDOW_SECONDS))
     response = {
         "id": response_id,
         "survey": definition.survey,
         "version": definition.version,
-        "received_at": received_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "received_at": received_time(received_at),
         "day": received_at.astimezone(ZoneInfo(definition.time_zone)).strftime("%Y-%m-%d"),
         "shard": tally.shard_of(response_id, definition.shards),
         **answer,
     }
-    return Record(response=response, increments=tally.increments(response), aliases=aliases)
+    increments = tally.increments(response)
+    return Record(response=response, increments=increments, aliases=aliases, aliases_since=aliases_since)
+
+
+def received_time(moment: datetime) -> str:
+    """A stored `received_at`: UTC, microseconds, "Z" (its strings sort as the times do)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def double_tap_ids(
@@ -238,24 +277,29 @@ def double_tap_ids(
     secret: bytes | None = None,
 ) -> tuple[str, tuple[str, ...]]:
     """The server-made id of a no-JavaScript post: a hash of survey + body + client address + User-Agent +
-    the 10-second window, and the previous window's id as an alias, so a double tap that straddles a window
-    boundary is still stored once. The client address only ever enters this hash; it is never stored.
+    the second it arrived (server clock), and as aliases the ids the same post had in each of the 10 seconds
+    before. `record()` stores the post with them and the time 10 s before it (`Record.aliases_since`): an
+    alias stored at or after that time means the post is a repeat. So a repeat within 10 s (10.000 s
+    included) is stored once, and the same answer sent again later than that is a new one: a sliding window
+    of exactly `DOUBLE_TAP_WINDOW_SECONDS`, measured on the server's receive times. The client address only
+    ever enters this hash; it is never stored.
 
     The id is stored, and the body can be rebuilt from the stored answer, so an unkeyed hash would let
     whoever reads the store try every address until one matches. With `secret` (the survey's random salt,
     kept in the store: what the collector passes) the hash is an HMAC-SHA256 under a key derived from it,
     which nobody without the salt can recompute. Without it (tools and tests that make records offline) the
     hash is plain SHA-256."""
-    window = int(received_at.timestamp()) // DOUBLE_TAP_WINDOW_SECONDS
+    second = int(received_at.timestamp())
     key = None if secret is None else double_tap_key(secret, survey)
 
-    def make(w: int) -> str:
-        material = b"\0".join([survey.encode(), body, client.encode(), user_agent.encode(), b"%d" % w])
+    def make(s: int) -> str:
+        material = b"\0".join([survey.encode(), body, client.encode(), user_agent.encode(), b"%d" % s])
         if key is None:
             return "f-" + hashlib.sha256(material).hexdigest()[:32]
         return "f-" + hmac.new(key, material, "sha256").hexdigest()[:32]
 
-    return make(window), (make(window - 1),)
+    earlier = tuple(make(second - n) for n in range(1, DOUBLE_TAP_WINDOW_SECONDS + 1))
+    return make(second), earlier
 
 
 def double_tap_key(secret: bytes, survey: str) -> bytes:
@@ -272,12 +316,29 @@ def _text(fields: dict[str, Any], name: str, limit: int) -> str:
     _check_encodable(value, name)
     # A form sends a textarea's line breaks as CRLF (HTML's form encoding), the page's script as LF; the
     # textarea's maxlength counts each as one character, and so does this limit.
-    value = value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    if name in TEXT_LIMITS:
+        value = clean_text(value)
+    value = value.strip()
     if len(value) > limit:
         raise InvalidResponse(name, f"{name} is longer than {limit} characters")
     if "\x00" in value:
         raise InvalidResponse(name, f"{name} contains a NUL character")
     return value
+
+
+# What free text from a customer may not hold: C0 controls but tab and line feed, DEL, C1 controls, and the
+# bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) that can make a line read in an
+# order other than the one it was written in. Stripped, not refused: a customer never meets an error for
+# something their keyboard inserted, and the rest of what they wrote is kept.
+_UNSAFE = {c: None for c in [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)]}
+_UNSAFE.update({c: None for c in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]})
+
+
+def clean_text(text: str) -> str:
+    """Free text as the collector stores it: without control characters (but newline and tab) and without
+    bidi overrides. Line breaks must already be "\n"."""
+    return text.translate(_UNSAFE)
 
 
 def _check_encodable(value: str, name: str) -> None:

@@ -5,10 +5,12 @@ Posting an answer: size check (413) → content type (415) → decode → the su
 nothing stored) → the definition version the page was built from (400 malformed, 409 not published) →
 validation and the record (`answers.record`) → the survey's rules from its LATEST published definition (so
 a page built before a rule changed still follows it): the answer's alert (alerts.py) and, for a
-recognition, the day's device key (fairness.py) → one store transaction (`store.put`) → the reply:
+recognition, the day's device and network keys (fairness.py) → one store transaction (`store.put`) → the
+reply:
 
 - the page's script (JSON sent as text/plain or application/json): 201 `{"id", "status": "stored",
-  "contact_dropped"}`, 200 with `"status": "duplicate"` for an id already stored, 4xx `{"error", "field"}`;
+  "contact_dropped"}`, 200 with `"status": "duplicate"` for an id already stored, 4xx `{"error", "field"}`
+  (the 409 adds `"code": "version_not_published"`);
 - the no-JavaScript form: 303 See Other to `<base>/<survey>/thanks/<lang>/` (`#contact-dropped` when a contact
   came without consent), or for an answer no honest page can make to `<base>/<survey>/error/<lang>/#<field>`.
 
@@ -40,6 +42,9 @@ NO_STORE = {"Cache-Control": "no-store"}
 ALLOWED_METHODS = "POST, OPTIONS"
 ALLOWED_HEADERS = "Content-Type"
 PREFLIGHT_MAX_AGE = "600"
+# The 409's `code`: the answer is good but the page's definition version is not published (yet). The page
+# keeps it queued and sends it again; it is not a network problem.
+VERSION_NOT_PUBLISHED = "version_not_published"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +70,17 @@ class Reply:
 
 
 def error(
-    status: int, message: str, field_name: str | None = None, headers: dict[str, str] | None = None
+    status: int,
+    message: str,
+    field_name: str | None = None,
+    headers: dict[str, str] | None = None,
+    code: str | None = None,
 ) -> Reply:
-    return Reply(status, {"error": message, "field": field_name}, {**NO_STORE, **(headers or {})})
+    """`{"error", "field"}`, and `"code"` (stable, for machines) where a page must tell one case apart."""
+    body: dict[str, Any] = {"error": message, "field": field_name}
+    if code is not None:
+        body["code"] = code
+    return Reply(status, body, {**NO_STORE, **(headers or {})})
 
 
 def unavailable(retry_after: int = RETRY_AFTER_SECONDS) -> Reply:
@@ -147,8 +160,11 @@ def _submit(incoming: Incoming, received_at: datetime) -> Reply:
         if is_form:
             return _redirect(_page(latest, "error", fields) + "#v", cors)
         message = f"version {version} of survey {incoming.survey!r} is not published; send it again later"
-        return error(409, message, "v", cors)
+        return error(409, message, "v", cors, code=VERSION_NOT_PUBLISHED)
     cors = {**_cors_headers(incoming.origin, definition), **cors}
+    # A version just published is often the new latest: its rules apply to its very first answer (the cache
+    # dropped the latest it held when it met the version).
+    latest = _latest(incoming.survey) or latest
     # An answer without an id (the no-JavaScript form) gets one made from its request, keyed with the
     # survey's secret salt so the stored id does not give the client address away.
     secret = None if fields.get("id") else config.get_fairness_salt(incoming.survey)
@@ -167,20 +183,25 @@ def _submit(incoming: Incoming, received_at: datetime) -> Reply:
 
 def with_rules(record: Record, rules: Definition, fields: dict[str, Any], incoming: Incoming) -> Record:
     """The record with what the survey's rules add: why it alerts the owner (if it does), and for a
-    recognition the day's device key and the limit the store counts it against."""
+    recognition the day's device and network keys and the limits the store counts them against."""
     response = record.response
-    device = None
+    device = network = None
     if fairness.applies(response):
         salt = config.get_fairness_salt(record.survey)
         token = fields.get("device") or None
-        device = fairness.device_key(
-            salt, record.survey, record.day, token, incoming.client, incoming.user_agent
-        )
+        if not fairness.shared_device(response):
+            device = fairness.device_key(
+                salt, record.survey, record.day, token, incoming.client, incoming.user_agent
+            )
+        if incoming.client:  # answers not sent over a network (an import) have no address to count
+            network = fairness.network_key(salt, record.survey, record.day, incoming.client)
     return replace(
         record,
         alert=alerts.reasons(response, rules.alerts),
         device=device,
         limit=rules.recognition_limit,
+        network=network,
+        network_limit=rules.address_limit,
     )
 
 
@@ -328,6 +349,21 @@ def preflight(incoming: Incoming) -> Reply:
 # --- GET /healthz, GET /openapi.json ---------------------------------------------------------------------
 
 
+def origin_refusal(presented: str | None) -> Reply | None:
+    """None when the request may go on: no origin secret is configured, or it carries a current one; else
+    403 (sent around CloudFront), or 503 when the secrets cannot be read right now (the page retries)."""
+    from .origin import SecretUnavailable
+
+    guard = config.get_origin_guard()
+    try:
+        if guard is None or guard.allows(presented):
+            return None
+    except SecretUnavailable as exc:
+        log.error("origin secret unavailable (answered 503): %s", exc)
+        return unavailable()
+    return error(403, "this API answers only through the survey's own site", None)
+
+
 def health() -> Reply:
     """Cheap on purpose: it answers that the function runs, without a store read per probe."""
     engine = config.settings.store_url.split(":", 1)[0]
@@ -349,7 +385,7 @@ def openapi() -> Reply:
 def uniform(status: int, body: Any, headers: dict[str, Any]) -> Reply | None:
     """The reply to send instead of one Chalice made itself, or None to keep Chalice's. Chalice answers
     `{"Code", "Message"}`; clients read `{"error", "field"}`, and a 500 becomes 503 + Retry-After."""
-    ours = isinstance(body, dict) and set(body) == {"error", "field"}
+    ours = isinstance(body, dict) and {"error", "field"} <= set(body) <= {"error", "field", "code"}
     if status >= 500 and not ours:
         return unavailable()
     if status >= 400 and isinstance(body, dict) and set(body) == {"Code", "Message"}:

@@ -8,8 +8,8 @@ Two more things ride in the response's transaction (so they are exact, and a dup
 - the alert outbox: an answer that should alert the owner at once (or be shouted out to the team) gets exactly
   one pending alert, which a sender (alerts.py) claims with a lease, delivers after the customer was answered,
   and then deletes (or, in a burst, counts in a summary and keeps as "held" for a week);
-- fair recognition: a per-device, per-day, per-staff counter; a recognition past the survey's limit is stored
-  and counted, but flagged (`flagged: True`, tallied as `flagged:<staff>` too).
+- fair recognition: per-device and per-network, per-day, per-staff counters; a recognition past either of the
+  survey's limits is stored and counted, but flagged (`flagged: True`, tallied as `flagged:<staff>` too).
 """
 
 from __future__ import annotations
@@ -70,14 +70,19 @@ class Record:
 
     response: dict[str, Any]
     increments: dict[str, int]
-    # Other ids whose presence means this response is already stored (a no-JavaScript double tap that
-    # straddles two 10-second windows). Checked in the same transaction as the put.
+    # Other ids whose presence means this response is already stored (a no-JavaScript double tap: the ids
+    # the same post had in each of the 10 seconds before), when received at or after `aliases_since` (a
+    # `received_at` string; None: whenever). Checked in the same transaction as the put.
     aliases: tuple[str, ...] = ()
+    aliases_since: str | None = None
     # Fair recognition: the day's keyed hash of the device (fairness.py), or None when the answer recognises
     # no staff member. The store counts it per (day, device, staff) in the same transaction and flags the
-    # recognition when `limit` were counted already.
+    # recognition when `limit` were counted already. The same for the network it came from (`network`,
+    # `network_limit`): flagged when either key has reached its limit.
     device: str | None = None
     limit: int = 0
+    network: str | None = None
+    network_limit: int = 0
     # Why this answer alerts the owner at once ("followup", "low_rating"); empty: it does not. The store
     # writes one pending alert in the same transaction.
     alert: tuple[str, ...] = ()
@@ -105,6 +110,11 @@ class Record:
     @property
     def received_epoch(self) -> float:
         return received_epoch(self.response["received_at"])
+
+    def counters(self) -> list[tuple[str, int]]:
+        """The recognition counters this record adds one to, each with its limit (0: no limit)."""
+        keys = [(self.device, self.limit), (self.network, self.network_limit)]
+        return [(key, limit) for key, limit in keys if key is not None]
 
     def flagged(self) -> Record:
         """The same record with its recognition flagged: `flagged: True` and the increments that follow. A

@@ -17,7 +17,8 @@ Key layout (`<sid>` survey, `<rid>` response id, `<k>` tally shard = hash of the
 |                 |                    |                    | TTL `expires_at` a week on                     |
 | digest (outbox) | `OUTBOX#<sid>#0`   | `digest:<week>`    | as an alert; the week's digest to send         |
 | digest claim    | `SURVEY#<sid>`     | `DIGEST#<week>`    | `claimed_at`: put once per ISO week            |
-| recognitions    | `FAIR#<sid>#<dev>` | `<day>#<staff>`    | `n`: count of the day's device key; TTL        |
+| recognitions    | `FAIR#<sid>#<dev>` | `<day>#<staff>`    | `n`: count of the day's device (or network)    |
+|                 |                    |                    | key; TTL                                       |
 | fairness salt   | `SURVEY#<sid>`     | `SALT`             | `salt`: random bytes, made once                |
 
 | GSI       | hash key                 | range key                                | on items                |
@@ -31,11 +32,12 @@ Key layout (`<sid>` survey, `<rid>` response id, `<k>` tally shard = hash of the
 
 - Exactly once: a put is ONE TransactWriteItems: Put response `attribute_not_exists(pk)`, Put personal item,
   ConditionCheck `attribute_not_exists(pk)` on each alias id's response, one `ADD` Update of the tally item,
-  and when the answer has them a Put of its pending alert and an `ADD` Update of its recognition counter.
+  and when the answer has them a Put of its pending alert and `ADD` Updates of its recognition counters.
   A ConditionalCheckFailed on the response or an alias means "already stored": nothing changed, `put`
   answers False.
-- Fair recognition is exact without a read: the counter's Update carries `n < limit`; when only that fails,
-  the limit was reached, and the put is made again flagged with the counter's condition `n >= limit`.
+- Fair recognition is exact without a read: each counter's Update (the device's, the network's) carries
+  `n < limit`; when only one of those fails, its limit was reached, and the put is made again flagged with
+  that counter's condition `n >= limit` (the other counter is then added to without a condition).
 - The outbox is sharded like the tallies (the response's shard), so a sender Queries K small partitions
   (never a Scan): only alerts not yet sent are there, since a sent alert is deleted. Claims and settlements
   are conditional writes on the lease.
@@ -436,23 +438,25 @@ class DynamoStore:
     # --- the write path ------------------------------------------------------------------------------
 
     def put(self, record: Record) -> bool:
-        over_limit = False
+        counters = record.counters()
+        over: int | None = None  # which counter was found at its limit (the record is then flagged)
         for _ in range(4):
-            current = record.flagged() if over_limit else record
-            writes = self._put_items(current, over_limit)
+            current = record.flagged() if over is not None else record
+            writes = self._put_items(current, over)
             reasons = self._transact("store a response", writes)
             if reasons is None:
                 return True
-            counter = len(writes) - 1 if record.device is not None else None
+            first_counter = len(writes) - len(counters)
             failed = {i for i, reason in enumerate(reasons) if reason == "ConditionalCheckFailed"}
-            if failed - {counter}:
+            if any(i < first_counter for i in failed):
                 return False  # the response (or an alias) is already stored
-            # Only the recognition counter's condition failed: the limit was reached (or, when flagged, the
-            # day's counter is gone). Store it the other way.
-            over_limit = not over_limit
-        raise StoreError("could not store a response: its recognition counter kept changing")
+            # Only a recognition counter's condition failed. Unflagged: that counter reached its limit, so
+            # store it flagged on the condition that it still has. Flagged: that counter is gone (a new
+            # day), so store it unflagged again.
+            over = min(failed) - first_counter if over is None else None
+        raise StoreError("could not store a response: its recognition counters kept changing")
 
-    def _put_items(self, record: Record, over_limit: bool = False) -> list[dict[str, Any]]:
+    def _put_items(self, record: Record, over: int | None = None) -> list[dict[str, Any]]:
         response = record.response
         unknown = sorted(set(response) - set(RESPONSE_FIELDS))
         if unknown:
@@ -504,20 +508,21 @@ class DynamoStore:
                 }
             )
         for alias in record.aliases:
-            writes.append(
-                {
-                    "ConditionCheck": {
-                        "TableName": self.table,
-                        "Key": _key(_response_pk(survey, alias), RESPONSE_SK),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                }
-            )
+            check: dict[str, Any] = {
+                "TableName": self.table,
+                "Key": _key(_response_pk(survey, alias), RESPONSE_SK),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+            if record.aliases_since is not None:  # an alias stored before then is another answer
+                check["ConditionExpression"] = "attribute_not_exists(pk) OR received_at < :since"
+                check["ExpressionAttributeValues"] = {":since": {"S": record.aliases_since}}
+            writes.append({"ConditionCheck": check})
         writes.extend(self._tally_updates(survey, record.day, record.location, shard, record.increments))
         if record.alert:
             writes.append({"Put": {"TableName": self.table, "Item": self._alert_item(record)}})
-        if record.device is not None:
-            writes.append(self._count_recognition(record, over_limit))  # last: put() finds it there
+        for i, (counter, limit) in enumerate(record.counters()):  # last: put() finds them there
+            condition = None if over is None else (i == over)
+            writes.append(self._count_recognition(record, counter, limit, condition))
         return writes
 
     def _alert_item(self, record: Record) -> dict[str, Any]:
@@ -533,12 +538,16 @@ class DynamoStore:
             "attempts": {"N": "0"},
         }
 
-    def _count_recognition(self, record: Record, over_limit: bool) -> dict[str, Any]:
-        """The Update of the recognition counter, conditional on which side of the limit it is."""
+    def _count_recognition(
+        self, record: Record, counter: str, limit: int, over: bool | None
+    ) -> dict[str, Any]:
+        """The Update of one recognition counter (a device's or a network's), conditional on which side of
+        its limit it is: under it (`over` None: the first attempt), at or past it (True: the counter the
+        record is flagged by), or not at all (False: another counter flags the record)."""
         expires = datetime.fromisoformat(record.day).replace(tzinfo=UTC).timestamp()
         update: dict[str, Any] = {
             "TableName": self.table,
-            "Key": _key(f"FAIR#{record.survey}#{record.device}", f"{record.day}#{record.response['staff']}"),
+            "Key": _key(f"FAIR#{record.survey}#{counter}", f"{record.day}#{record.response['staff']}"),
             "UpdateExpression": "SET #ttl = :expires ADD n :one",
             "ExpressionAttributeNames": {"#ttl": TTL_ATTRIBUTE},
             "ExpressionAttributeValues": {
@@ -546,11 +555,9 @@ class DynamoStore:
                 ":expires": {"N": str(int(expires) + (fairness.KEEP_DAYS + 1) * 86400)},
             },
         }
-        if record.limit:
-            update["ExpressionAttributeValues"][":limit"] = {"N": str(record.limit)}
-            update["ConditionExpression"] = (
-                "n >= :limit" if over_limit else "attribute_not_exists(n) OR n < :limit"
-            )
+        if limit and over is not False:
+            update["ExpressionAttributeValues"][":limit"] = {"N": str(limit)}
+            update["ConditionExpression"] = "n >= :limit" if over else "attribute_not_exists(n) OR n < :limit"
         return {"Update": update}
 
     def _expires(self, response: dict[str, Any]) -> int | None:

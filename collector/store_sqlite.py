@@ -10,12 +10,13 @@ Tables:
 | tallies     | (survey, day, location, shard, field) | count; WITHOUT ROWID: a date range is one walk    |
 | outbox      | (survey, id)                          | a pending (or failed) alert per qualifying answer; |
 |             |                                       | no other index: it holds only alerts not yet sent |
-| recognitions| (survey, day, device, staff)          | fair recognition: count per day's device key      |
+| recognitions| (survey, day, device, staff)          | fair recognition: count per day's device key (and |
+|             |                                       | per day's network key, in the same column)        |
 | digests     | (survey, week)                        | the weekly digest claimed once per ISO week       |
 | secrets     | survey                                | the random salt of device keys and form answer ids|
 
 A put is one `BEGIN IMMEDIATE` transaction: look for the id and its aliases, count the recognition against
-its device (and flag it past the limit), insert the response, upsert its counters (`count = count +
+its device and network (and flag it past a limit), insert the response, upsert its counters (`count = count +
 excluded.count`), and insert its alert into the outbox when it has one. Threads share a small pool of
 connections; writers inside this process queue on a lock (cheaper than SQLite's sleeping busy handler), and a
 writer in another process that holds the database is waited for by busy_timeout, then by jittered retries
@@ -25,6 +26,7 @@ writer in another process that holds the database is waited for by busy_timeout,
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import uuid
@@ -141,6 +143,19 @@ INSERT_RESPONSE = f"INSERT INTO responses ({COLUMNS}) VALUES ({', '.join('?' * l
 SELECT_RESPONSE = f"SELECT {COLUMNS} FROM responses"
 
 
+def create_private(path: Path) -> None:
+    """Make the store's folders (0700) and its empty database file (0600) where they do not exist yet: it
+    holds customers' contact details. SQLite gives the -wal and -shm files the database file's mode. What
+    exists already keeps the mode its owner gave it (a shared folder, a store made before)."""
+    missing = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600))
+    except FileExistsError:
+        pass
+
+
 class SqliteStore:
     """The Store contract on one SQLite file. Safe to share between threads; `close()` when done."""
 
@@ -173,7 +188,7 @@ class SqliteStore:
 
     def _open(self) -> sqlite3.Connection:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            create_private(self.path)
             conn = sqlite3.connect(
                 self.path,
                 timeout=self.busy_timeout_ms / 1000,
@@ -307,7 +322,7 @@ class SqliteStore:
 
     def _forget_counters_before(self, record: Record) -> str | None:
         """The day before which this survey's recognition counters can go, once per new day seen."""
-        if record.device is None:
+        if not record.counters():
             return None
         oldest = (date.fromisoformat(record.day) - timedelta(days=fairness.KEEP_DAYS)).isoformat()
         if self._counters_kept_from.get(record.survey, "") >= oldest:
@@ -585,14 +600,10 @@ def _busy(exc: BaseException) -> bool:
 
 
 def _insert(conn: sqlite3.Connection, record: Record, forget_counters_before: str | None = None) -> bool:
-    ids = (record.id, *record.aliases)
-    marks = ", ".join("?" * len(ids))
-    seen = conn.execute(
-        f"SELECT 1 FROM responses WHERE survey = ? AND id IN ({marks}) LIMIT 1", (record.survey, *ids)
-    )
-    if seen.fetchone():
+    seen = conn.execute("SELECT 1 FROM responses WHERE survey = ? AND id = ?", (record.survey, record.id))
+    if seen.fetchone() or _alias_seen(conn, record):
         return False
-    if record.device is not None:
+    if record.counters():
         record = _count_recognition(conn, record, forget_counters_before)
     conn.execute(INSERT_RESPONSE, _row(record.response))
     _add(conn, record.survey, record.day, record.location, record.shard, record.increments)
@@ -614,18 +625,29 @@ def _insert(conn: sqlite3.Connection, record: Record, forget_counters_before: st
     return True
 
 
+def _alias_seen(conn: sqlite3.Connection, record: Record) -> bool:
+    if not record.aliases:
+        return False
+    marks = ", ".join("?" * len(record.aliases))
+    sql = f"SELECT 1 FROM responses WHERE survey = ? AND id IN ({marks}) AND received_at >= ? LIMIT 1"
+    since = record.aliases_since or ""
+    return conn.execute(sql, (record.survey, *record.aliases, since)).fetchone() is not None
+
+
 def _count_recognition(conn: sqlite3.Connection, record: Record, forget_before: str | None) -> Record:
-    """Count the recognition against its device; the record comes back flagged when the limit was reached."""
+    """Count the recognition against its device and network; the record comes back flagged when either had
+    reached its limit."""
     if forget_before is not None:
         conn.execute("DELETE FROM recognitions WHERE survey = ? AND day < ?", (record.survey, forget_before))
-    key = (record.survey, record.day, record.device, record.response["staff"])
-    found = conn.execute(
-        "SELECT count FROM recognitions WHERE survey = ? AND day = ? AND device = ? AND staff = ?", key
-    ).fetchone()
-    conn.execute(UPSERT_RECOGNITION, key)
-    if record.limit and found is not None and found[0] >= record.limit:
-        return record.flagged()
-    return record
+    over = False
+    for counter, limit in record.counters():
+        key = (record.survey, record.day, counter, record.response["staff"])
+        found = conn.execute(
+            "SELECT count FROM recognitions WHERE survey = ? AND day = ? AND device = ? AND staff = ?", key
+        ).fetchone()
+        conn.execute(UPSERT_RECOGNITION, key)
+        over = over or bool(limit and found is not None and found[0] >= limit)
+    return record.flagged() if over else record
 
 
 def _add(

@@ -22,6 +22,7 @@ LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?\Z")
 # Path segments the site layout uses next to location ids (DESIGN.md "Requests, versions and URLs").
 RESERVED_LOCATION_IDS = frozenset({"thanks", "error", "api", "cards", "s", "survey.json"})
 RATINGS = ("people", "process", "product")
+REVIEW_URL = re.compile(r"^https://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(:\d+)?(/\S*)?\Z")  # a public page: https only
 QUESTIONS = ("who", "what", "ratings", "promises", "comment", "contact")
 RATING_SCALE = (1, 5)
 DEFAULT_STORE = "sqlite:.wowcard/responses.db"
@@ -36,6 +37,7 @@ ALERT_KINDS = ("followup", "low_rating", "recognition", "digest")
 DEFAULT_ALERTS_ON = ("followup", "low_rating")
 # Fair recognition: more recognitions than this of one staff member from one device in one day are flagged.
 DEFAULT_RECOGNITION_LIMIT = 2
+DEFAULT_ADDRESS_LIMIT = 10  # fairness.py: recognitions of one staff member from one network a day
 DEFAULT_FOLLOWUP_GOAL_HOURS = 24
 WEBHOOK_FROM_ENV = re.compile(r"^env:([A-Za-z_][A-Za-z0-9_]{0,127})\Z")
 
@@ -158,6 +160,7 @@ class Survey:
     time_zone: str = "UTC"
     languages: tuple[str, ...] = DEFAULT_LANGUAGES
     site_url: str | None = None
+    review_url: str | None = None  # one public review page, linked from every thank-you page
     store: str = DEFAULT_STORE
     retention_days: int = 365
     shards: int = 4
@@ -165,7 +168,11 @@ class Survey:
     source: Path | None = None
     alerts: Alerts | None = None
     recognition_limit: int = DEFAULT_RECOGNITION_LIMIT
+    address_limit: int = DEFAULT_ADDRESS_LIMIT
     followup_goal_hours: int = DEFAULT_FOLLOWUP_GOAL_HOURS
+    # `[limits] waf = true`: `wowcard deploy` puts a WAF web ACL with a per-client rate limit in front of the
+    # stage's CloudFront (costs about 6 USD a month; docs/deploy.md). Not part of the compiled definition.
+    waf: bool = False
     # Owner texts given per language (`text.es = "…"`): field path → language → text. The fields above hold
     # the default language's; `text()` picks another.
     translations: dict[str, dict[str, str]] = field(default_factory=dict, hash=False)
@@ -195,8 +202,9 @@ class Definition:
     name things. No secrets and no owner paths. `version` is a hash of the content, so the same survey.toml
     always compiles to the same version and every change gets a new one.
 
-    `alerts` (which answers alert, never where to) and `recognition_limit` were added later; they are written
-    only when they differ from their defaults, so a survey published before keeps its version."""
+    `alerts` (which answers alert, never where to), `recognition_limit` and `address_limit` were added later;
+    they are written only when they differ from their defaults, so a survey published before keeps its
+    version."""
 
     survey: str
     version: str
@@ -211,6 +219,7 @@ class Definition:
     site_url: str | None
     alerts: tuple[str, ...] = ()
     recognition_limit: int = DEFAULT_RECOGNITION_LIMIT
+    address_limit: int = DEFAULT_ADDRESS_LIMIT
 
     @classmethod
     def compile(cls, survey: Survey) -> Definition:
@@ -228,6 +237,7 @@ class Definition:
             site_url=survey.site_url,
             alerts=survey.alerts.on if survey.alerts else (),
             recognition_limit=survey.recognition_limit,
+            address_limit=survey.address_limit,
         )
         body = unversioned.to_json()
         del body["version"]
@@ -250,6 +260,7 @@ class Definition:
             site_url=data.get("site_url"),
             alerts=tuple(data.get("alerts") or ()),
             recognition_limit=int(data.get("recognition_limit", DEFAULT_RECOGNITION_LIMIT)),
+            address_limit=int(data.get("address_limit", DEFAULT_ADDRESS_LIMIT)),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -270,6 +281,8 @@ class Definition:
             body["alerts"] = list(self.alerts)
         if self.recognition_limit != DEFAULT_RECOGNITION_LIMIT:
             body["recognition_limit"] = self.recognition_limit
+        if self.address_limit != DEFAULT_ADDRESS_LIMIT:
+            body["address_limit"] = self.address_limit
         return body
 
     def dumps(self) -> str:
@@ -357,8 +370,17 @@ def parse(data: dict[str, Any], folder: Path | None = None, source: Path | None 
                 "site_url", f'{quoted(site_url)} is not a URL such as "https://survey.example.com"'
             )
         site_url = site_url.rstrip("/")
+    review_url = top.string("review_url", default=None)
+    if review_url is not None and not REVIEW_URL.match(review_url):
+        raise SurveyError(
+            "review_url",
+            f'{quoted(review_url)} is not an https:// URL such as "https://g.page/r/your-shop/review"',
+        )
     alerts_table = top.table("alerts")
     alerts = _alerts(alerts_table) if "alerts" in top.data else None
+    limits_table = top.table("limits")
+    waf = limits_table.boolean("waf", default=False)
+    limits_table.done()
     survey = Survey(
         id=survey_id,
         brand=brand,
@@ -371,6 +393,7 @@ def parse(data: dict[str, Any], folder: Path | None = None, source: Path | None 
         time_zone=time_zone,
         languages=languages,
         site_url=site_url,
+        review_url=review_url,
         store=store,
         retention_days=top.integer("retention_days", 1, 3650, default=365),
         shards=top.integer("shards", 1, 64, default=4),
@@ -378,7 +401,8 @@ def parse(data: dict[str, Any], folder: Path | None = None, source: Path | None 
         source=source,
         translations=top.translations,
         alerts=alerts,
-        recognition_limit=_fairness(top.table("fairness")),
+        waf=waf,
+        **_fairness(top.table("fairness")),
         followup_goal_hours=top.integer(
             "followup_goal_hours", 1, 24 * 90, default=DEFAULT_FOLLOWUP_GOAL_HOURS
         ),
@@ -471,10 +495,17 @@ def webhook_url_problem(url: str) -> str | None:
     return "is not an https:// URL (http:// only on localhost)"
 
 
-def _fairness(t: _Table) -> int:
-    limit = t.integer("same_staff_per_device_per_day", 1, 1000, default=DEFAULT_RECOGNITION_LIMIT)
+def _fairness(t: _Table) -> dict[str, int]:
+    limits = {
+        "recognition_limit": t.integer(
+            "same_staff_per_device_per_day", 1, 1000, default=DEFAULT_RECOGNITION_LIMIT
+        ),
+        "address_limit": t.integer(
+            "same_staff_per_address_per_day", 1, 100000, default=DEFAULT_ADDRESS_LIMIT
+        ),
+    }
     t.done()
-    return limit
+    return limits
 
 
 def _no_duplicates(items: Iterable[Any], path: str, key: Callable[[Any], str]) -> None:

@@ -45,6 +45,19 @@ from ..options import InputError, load_survey, survey_option
     "Counter signs are always tagged sign.",
 )
 @click.option(
+    "--lang",
+    metavar="LANG[,LANG]",
+    default=None,
+    help="The language of the cards and signs (default: the survey's first), or two for bilingual cards "
+    "(e.g. en,es). A card in another language than the first points at that language's pages.",
+)
+@click.option(
+    "--kiosk",
+    is_flag=True,
+    help="Also print a kiosk sign per location: for staff, the QR code and address that set up a counter "
+    "tablet at /<survey>/<location>/kiosk/.",
+)
+@click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
@@ -71,6 +84,8 @@ def cards(
     size: str,
     fmt: str,
     src: str,
+    lang: str | None,
+    kiosk: bool,
     out: Path | None,
     templates: Path | None,
     stage: str | None,
@@ -90,9 +105,18 @@ def cards(
         site_url = deployed_site_url(StoreChoice(region=region, profile=profile, stage=stage), survey)
     try:
         written = card_maker.make_cards(
-            survey, per=per, size=size, fmt=fmt, src=src, out=out, templates=templates, site_url=site_url
+            survey,
+            per=per,
+            size=size,
+            fmt=fmt,
+            src=src,
+            out=out,
+            templates=templates,
+            site_url=site_url,
+            lang=lang,
+            kiosk=kiosk,
         )
-    except (card_maker.NoPublicUrl, TemplateError) as exc:
+    except (card_maker.NoPublicUrl, card_maker.CardLanguageError, TemplateError) as exc:
         raise InputError(str(exc)) from None
     except LogoError as exc:
         raise InputError(f"{survey_path}: brand.logo: {exc}") from None

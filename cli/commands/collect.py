@@ -19,20 +19,13 @@ from ..store_select import StoreChoice, describe, opened_store, resolve, store_o
 def publish(survey_path: Path, store_choice: StoreChoice) -> None:
     """Store the survey's compiled definition beside its responses, so the collector accepts answers from
     pages built from it. Every published version is kept: pages already on phones keep working."""
+    from ..publishing import publish as publish_definition
+
     survey = load_survey(survey_path)
-    definition = survey.definition()
     url, folder = resolve(store_choice, survey)
     with opened_store(survey, store_choice, must_exist=False) as store:
-        latest = store.definition(survey.id)
-        new = store.publish(definition.to_json())
-    where = describe(url, folder)
-    name = f"{survey.id} version {definition.version}"
-    if new:
-        click.echo(f"published {name} to the {where}")
-    elif latest is not None and latest["version"] != definition.version:
-        click.echo(f"{name} was already published to the {where}; it is the latest version again")
-    else:
-        click.echo(f"{name} was already published to the {where}; nothing changed")
+        published = publish_definition(store, survey.definition())
+    click.echo(published.sentence(describe(url, folder)))
 
 
 @click.command()

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..collector import names
 from ..collector.survey import Definition, Survey
 from ..options import InputError, load_survey, survey_option
+
+if TYPE_CHECKING:
+    from ..collector.survey import Survey
 
 
 @click.command()
@@ -51,7 +56,16 @@ def init(directory: Path, force: bool) -> None:
     default=None,
     help="A theme folder overriding templates by file name (default: templates/ beside survey.toml).",
 )
-def build(survey_path: Path, out: Path | None, collector_url: str | None, templates: Path | None) -> None:
+@click.option(
+    "--publish/--no-publish",
+    default=True,
+    show_default=True,
+    help="Publish the definition to the survey's [store] when it is a SQLite file already there, so a "
+    "running `wowcard serve` accepts the new pages' answers at once (never creates a store, never AWS).",
+)
+def build(
+    survey_path: Path, out: Path | None, collector_url: str | None, templates: Path | None, publish: bool
+) -> None:
     """Render the survey pages, thank-you and error pages and survey.json."""
     from .. import build as site_build
 
@@ -68,6 +82,32 @@ def build(survey_path: Path, out: Path | None, collector_url: str | None, templa
     except site_build.BuildError as exc:
         raise InputError(str(exc)) from None
     click.echo(result.summary())
+    if publish:
+        _publish_locally(survey)
+
+
+def _publish_locally(survey: Survey) -> None:
+    """Publish to the survey's own SQLite store if it exists (what `wowcard serve` collects into)."""
+    from ..collector.store import StoreError, open_store
+    from ..publishing import local_store
+    from ..publishing import publish as publish_definition
+
+    path = local_store(survey)
+    if path is None:
+        return
+    where = f"SQLite store {path}"
+    try:
+        store = open_store(f"sqlite:{path}")
+        try:
+            published = publish_definition(store, survey.definition())
+        finally:
+            store.close()
+    except (StoreError, OSError, sqlite3.Error) as exc:
+        raise click.ClickException(
+            f"the pages are built, but the definition could not be published to the {where}: {exc}; "
+            "run `wowcard publish` before answers from the new pages can be accepted"
+        ) from None
+    click.echo(published.sentence(where))
 
 
 def published_definitions(survey: Survey) -> list[Definition]:

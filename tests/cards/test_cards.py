@@ -187,13 +187,26 @@ def test_pdf_without_chromium_says_what_to_install_and_exits_1(published_file, t
     assert not list(tmp_path.glob("*.pdf"))
 
 
-def test_a_logo_that_could_run_code_is_refused_naming_the_field(published_file):
+def test_the_logo_is_an_image_on_the_card_so_its_script_can_never_run(published_file):
     (published_file.parent / "logo.svg").write_text(
-        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><script>alert(1)</script></svg>'
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 2 1"><script>alert(1)</script><rect/></svg>'
     )
     result = run("-s", str(published_file), "--format", "svg")
+    assert result.exit_code == 0, result.output
+    card = next((published_file.parent / "build" / "cards").rglob("card-*.svg")).read_text()
+    assert "<script" not in card and "alert" not in card
+    assert (
+        'preserveAspectRatio="xMidYMid meet" href="data:image/svg+xml,&lt;svg '
+        "xmlns=&#39;http://www.w3.org/2000/svg&#39; viewBox=&#39;0 0 2 1&#39;&gt;"
+        '&lt;rect/&gt;&lt;/svg&gt;"/>'
+    ) in card
+
+
+def test_a_logo_that_is_not_svg_is_refused_naming_the_field(published_file):
+    (published_file.parent / "logo.svg").write_text("<svg><rect></svg>")
+    result = run("-s", str(published_file), "--format", "svg")
     assert result.exit_code == 2
-    assert "brand.logo" in result.output and "<script>" in result.output
+    assert "brand.logo" in result.output and "not valid SVG" in result.output
 
 
 def test_a_theme_folder_beside_the_survey_overrides_the_card_styles(published_file, tmp_path):
@@ -345,6 +358,6 @@ def test_a_headline_wraps_into_even_lines():
     text = "Did anyone exceed your expectations today?"
     box = cards.Box(0, 0, 95, 12)
     block = cards.fit_text("q", text, box, max_size=5, min_size=2, weight=700, max_lines=4, balance=True)
-    greedy = cards._wrap(text, box.w * 0.985 / block.size * 1000, 700, url=False, break_words=False)
+    greedy = cards.text._wrap(text, box.w * 0.985 / block.size * 1000, 700, url=False, break_words=False)
     assert greedy == ["Did anyone exceed your expectations", "today?"]
     assert block.lines == ("Did anyone exceed your", "expectations today?")

@@ -20,6 +20,7 @@ from playwright.sync_api import sync_playwright
 
 from wowcard import cards
 from wowcard.build import build_site
+from wowcard.collector import survey as survey_model
 
 pytestmark = pytest.mark.browser
 
@@ -73,6 +74,17 @@ def page(browser):
     context.close()
 
 
+def scanned(page, path: Path, png: Path):
+    """Draw one SVG card in Chromium and scan its picture: its <svg>, and the address its code holds, which
+    must be the address it claims in data-url."""
+    page.set_content(f"<body style='margin:0'>{path.read_text()}</body>")
+    svg = page.locator("svg").first
+    svg.screenshot(path=str(png))
+    claimed = svg.get_attribute("data-url")
+    assert decode(png) == [claimed], path
+    return svg, claimed
+
+
 def printed_url(page, svg) -> str:
     return svg.locator("text.url").evaluate("t => Array.from(t.children, s => s.textContent).join('')")
 
@@ -87,12 +99,7 @@ def test_every_qr_code_scans_to_the_address_printed_under_it_and_the_build_wrote
     files = sorted((tmp_path / "staff").rglob("*.svg")) + sorted((tmp_path / "location").rglob("card-*.svg"))
     assert len(files) == 6 + 2 + 2  # staff cards, signs, location cards
     for number, path in enumerate(files):
-        page.set_content(f"<body style='margin:0'>{path.read_text()}</body>")
-        svg = page.locator("svg").first
-        png = tmp_path / f"{number}.png"
-        svg.screenshot(path=str(png))
-        claimed = svg.get_attribute("data-url")
-        assert decode(png) == [claimed], path
+        svg, claimed = scanned(page, path, tmp_path / f"{number}.png")
         scheme, rest = claimed.split("://", 1)
         assert scheme == "https"
         address, query = rest.split("?", 1)
@@ -210,4 +217,53 @@ def test_long_names_stay_inside_their_boxes_in_the_fonts_chromium_uses(long_surv
         arts = page.locator("svg.wow-card, svg.wow-sign").all()
         assert arts
         for art in arts[:: 10 if "sheet" in size else 1]:
+            assert art.evaluate(OVERFLOW) == [], document.name
+
+
+# --- cards in other languages and the kiosk sign --------------------------------------------------------
+
+
+def test_cards_in_every_layout_of_language_scan_to_a_page_the_build_wrote(published_file, page, tmp_path):
+    """es (another language's pages), ar (mirrored) and en,es (bilingual), with kiosk signs: every code
+    decodes to its claimed address; survey pages exist in the build, and kiosk pages follow the kiosk URL
+    scheme under a location the build wrote (`/<survey>/<location>/[<lang>/]kiosk/`)."""
+    from i18n.multilingual import make_multilingual
+
+    survey = survey_model.load(make_multilingual(published_file))
+    site = tmp_path / "site"
+    build_site(survey, out=site)
+    for lang, per in (("es", "location"), ("ar", "staff"), ("en,es", "location")):
+        cards.make_cards(
+            survey, per=per, size="business", fmt="svg", out=tmp_path / lang, lang=lang, kiosk=True
+        )
+    files = sorted(tmp_path.glob("*/*/**/*.svg"))
+    assert len(files) == (2 + 2 + 2) + (6 + 2 + 2) + (2 + 2 + 2)  # cards, signs and kiosk signs
+    for number, path in enumerate(files):
+        svg, claimed = scanned(page, path, tmp_path / f"{number}.png")
+        assert printed_url(page, svg) == claimed.removeprefix("https://").split("?")[0]
+        folder = claimed.removeprefix(SITE_URL + "/").split("?")[0]
+        if path.name.startswith("kiosk"):
+            assert re.fullmatch(r"harbour/(quay|mill)/((es|ar)/)?kiosk/", folder), claimed
+            built = site / folder / "index.html"
+            assert built.is_file() or (site / folder.removesuffix("kiosk/") / "index.html").is_file()
+        else:
+            assert (site / folder / "index.html").is_file(), f"{path} points at {claimed}, not a built page"
+
+
+@pytest.mark.parametrize("lang", ["ar", "en,es", "ar,en"])
+def test_texts_of_every_language_stay_inside_their_boxes_in_the_fonts_chromium_uses(
+    published_file, page, tmp_path, lang
+):
+    from i18n.multilingual import make_multilingual
+
+    survey = survey_model.load(make_multilingual(published_file))
+    for size in ("business", "a6"):
+        cards.make_cards(
+            survey, per="staff", size=size, fmt="html", out=tmp_path / size, lang=lang, kiosk=True
+        )
+    for document in sorted(tmp_path.glob("*/*.html")):
+        page.goto(document.as_uri())
+        arts = page.locator("svg.wow-card, svg.wow-sign, svg.wow-kiosk").all()
+        assert arts
+        for art in arts:
             assert art.evaluate(OVERFLOW) == [], document.name

@@ -22,7 +22,6 @@ from hypothesis import strategies as st
 
 from wowcard.collector import answers, collect, config
 from wowcard.collector.app import app
-from wowcard.collector.definitions import Definitions
 from wowcard.collector.store import StoreUnavailable
 from wowcard.collector.survey import Definition, Staff
 
@@ -315,6 +314,7 @@ def test_a_version_never_published_is_409_naming_v_and_nothing_is_stored(collect
     response = collector.post_json(collector.answer(v="0123456789ab"))
     assert response.status_code == 409
     assert response.json_body["field"] == "v"
+    assert response.json_body["code"] == "version_not_published"  # the page tells it from a network error
     assert "0123456789ab" in response.json_body["error"]
     assert collector.stored() == []
 
@@ -388,13 +388,28 @@ def test_a_form_double_tap_is_stored_once(collector: Collector) -> None:
     assert collector.counts()["n"] == 1
 
 
-def test_a_form_double_tap_across_a_ten_second_window_is_stored_once(collector: Collector) -> None:
-    collector.clock.now = collector.clock.now.replace(second=8)
-    first = collector.post_form(collector.form())
-    collector.clock.now = collector.clock.now.replace(second=12)  # the next window: the alias catches it
-    second = collector.post_form(collector.form())
-    assert (first.status_code, second.status_code) == (303, 303)
-    assert len(collector.stored()) == 1 and collector.counts()["n"] == 1
+@pytest.mark.parametrize(
+    ("first", "second", "stored"),
+    [
+        ("12:00:05.000", "12:00:05.400", 1),
+        ("12:00:05.900", "12:00:06.100", 1),
+        ("12:00:05.000", "12:00:15.000", 1),  # 10.000 s: still the same answer
+        ("12:00:05.999", "12:00:15.999", 1),
+        ("12:00:09.000", "12:00:18.999", 1),
+        ("12:00:58.000", "12:01:08.000", 1),  # across a minute
+        ("12:00:05.000", "12:00:15.001", 2),  # 10.001 s: a new answer
+        ("12:00:05.900", "12:00:15.901", 2),
+        ("12:00:05.000", "12:00:16.000", 2),
+        ("12:00:05.999", "12:00:17.000", 2),
+    ],
+)
+def test_a_form_double_tap_within_ten_seconds_is_stored_once_and_a_moment_later_twice(
+    collector: Collector, first: str, second: str, stored: int
+) -> None:
+    for moment in (first, second):
+        collector.clock.now = datetime.fromisoformat(f"2025-03-14T{moment}+00:00")
+        assert collector.post_form(collector.form()).status_code == 303
+    assert len(collector.stored()) == stored and collector.counts()["n"] == stored
 
 
 def test_the_id_of_a_form_answer_is_keyed_with_the_surveys_secret_salt(collector: Collector) -> None:
@@ -425,9 +440,10 @@ def test_a_form_answer_with_line_breaks_is_measured_and_stored_with_one_characte
     "name", ["what", "comment", "contact", "location", "staff", "id", "device", "promises"]
 )
 def test_a_lone_surrogate_in_any_field_is_refused_400_naming_it(collector: Collector, name: str) -> None:
-    answer = json.dumps(collector.answer(contact="x", consent="yes"))
+    answer = collector.answer(contact="x", consent="yes")
+    answer.pop(name, None)
     broken = '"\\ud83d"' if name != "promises" else '["\\ud83d"]'
-    body = answer[:-1] + f', "{name}": {broken}' + "}"  # the last key wins in json.loads
+    body = json.dumps(answer)[:-1] + f', "{name}": {broken}' + "}"
     response = collector.post(body, "text/plain")
     assert response.status_code == 400, response.body
     assert response.json_body["field"] == name
@@ -667,49 +683,104 @@ def test_the_openapi_answer_schema_names_every_field_of_the_frozen_request_forma
 # --- published definitions reach a warm collector without a redeploy ---------------------------------
 
 
-class FakeMonotonic:
-    def __init__(self) -> None:
-        self.t = 1000.0
+def test_a_version_published_while_the_collector_runs_is_accepted_at_once(collector: Collector, survey):
+    assert collector.post_json(collector.answer()).status_code == 201  # the collector is warm
+    new = dataclasses.replace(survey, staff=(*survey.staff, Staff("ana", "Ana", ("quay",)))).definition()
+    early = collector.post_json(collector.answer(id="resp-ana00001", v=new.version, staff="ana"))
+    assert (early.status_code, early.json_body["code"]) == (409, "version_not_published")
+    collector.store.publish(new.to_json())  # what `wowcard build` and `wowcard publish` do
 
-    def __call__(self) -> float:
-        return self.t
+    response = collector.post_json(collector.answer(id="resp-ana00001", v=new.version, staff="ana"))
+    assert response.status_code == 201, response.json_body
+    assert collector.store.get(SURVEY, "resp-ana00001")["staff"] == "ana"
 
 
-def test_a_newly_published_definition_is_seen_after_the_cache_time(
-    tmp_path: Path, survey, definition
+# --- hostile requests: repeated keys, bytes that are not UTF-8, control characters in customer text --------
+
+
+@pytest.mark.parametrize("key", ["consent", "staff", "v", "promises", "what"])
+def test_a_key_given_twice_in_a_json_body_is_400_naming_it(collector: Collector, key: str) -> None:
+    answer = collector.answer(contact="maya@example.com", consent="")
+    answer.setdefault(key, "")
+    second = json.dumps({key: "yes" if key == "consent" else answer[key]})[1:]
+    body = json.dumps(answer)[:-1] + ", " + second  # {"consent": "", ..., "consent": "yes"}
+    response = collector.post(body, "text/plain")
+    assert response.status_code == 400
+    assert response.json_body == {"error": f"{key} is given more than once", "field": key}
+    assert collector.stored() == []
+
+
+def test_a_key_given_twice_in_a_form_is_refused_like_in_json(collector: Collector) -> None:
+    response = collector.post_form([*collector.form(consent=""), ("consent", "yes")])
+    assert response.status_code == 303 and response.headers["Location"] == "/harbour/error/en/#consent"
+    assert collector.stored() == []
+
+
+@pytest.mark.parametrize("escaped", ["%FF", "%C3%28", "%ED%A0%80", "caf%E9", "%F0%9F%98"])
+def test_a_form_value_that_is_not_utf8_is_refused_not_stored_as_a_replacement_character(
+    collector: Collector, escaped: str
 ) -> None:
-    from wowcard.collector.store import open_store
+    body = urlencode(collector.form(comment="")).replace("comment=", f"comment={escaped}")
+    response = collector.post(body, FORM)
+    assert response.status_code == 303 and response.headers["Location"] == "/harbour/error/en/#comment"
+    assert collector.stored() == []
 
-    store = open_store(f"sqlite:{tmp_path / 'r.db'}", str(tmp_path))
-    reads: list[tuple] = []
 
-    class CountingStore:
-        def definition(self, survey_id, version=None):
-            reads.append((survey_id, version))
-            return store.definition(survey_id, version)
+def test_raw_bytes_that_are_not_utf8_are_400_in_a_form_and_in_json(collector: Collector) -> None:
+    form = urlencode(collector.form()).encode() + b"&comment=caf\xe9"
+    assert collector.post(form, FORM, Accept="text/html").status_code == 303
+    body = json.dumps(collector.answer(comment="CAFE")).encode().replace(b"CAFE", b"caf\xe9")
+    response = collector.post(body, "text/plain")
+    assert response.status_code == 400
+    assert response.json_body == {"error": "the body is not UTF-8", "field": None}
+    assert collector.stored() == []
 
-    clock = FakeMonotonic()
-    cache = Definitions(lambda: CountingStore(), ttl=60, clock=clock)
-    try:
-        assert cache.latest(SURVEY) is None
-        store.publish(definition.to_json())
-        assert cache.latest(SURVEY) is None  # "not published" is trusted for the cache time
-        clock.t += 61
-        assert cache.latest(SURVEY).version == definition.version
-        newer = dataclasses.replace(survey, title="Did we wow you today?").definition()
-        store.publish(newer.to_json())
-        assert cache.latest(SURVEY).version == definition.version
-        clock.t += 61
-        assert cache.latest(SURVEY).version == newer.version
-        before = len(reads)
-        for _ in range(3):  # a published version never changes: once seen, it is kept
-            assert cache.version(SURVEY, definition.version).version == definition.version
-        assert len(reads) == before
-        for _ in range(3):  # a version nobody published is asked for once per cache time
-            assert cache.version(SURVEY, "0123456789ab") is None
-        assert len(reads) == before + 1
-    finally:
-        store.close()
+
+HOSTILE = {
+    "clear screen": ("\x1b[2J\x1b[HThank you", "[2J[HThank you"),
+    "OSC 8 link": ("\x1b]8;;https://evil.example\x07click\x1b]8;;\x07", "]8;;https://evil.exampleclick]8;;"),
+    "8-bit CSI": ("\x9b31mred\x9b0m", "31mred0m"),
+    "C1 and DEL": ("a\x85b\x7fc\x9fd", "abcd"),
+    "bidi override": ("Great \u202eeciffo\u202c service", "Great eciffo service"),
+    "bidi isolates": ("\u2066a\u2067b\u2068c\u2069", "abc"),
+    "embeddings": ("\u202ax\u202by\u202c", "xy"),
+    "NUL and bell": ("tea\x00\x07 please", "tea please"),
+    "backspace": ("good\x08\x08\x08\x08bad", "goodbad"),
+}
+
+
+@pytest.mark.parametrize("attack", sorted(HOSTILE))
+def test_control_characters_are_stripped_from_customer_text_and_the_rest_is_kept(
+    collector: Collector, attack: str
+) -> None:
+    sent, kept = HOSTILE[attack]
+    answer = collector.answer(what=sent, comment=f"Line one\n\tand {sent}", contact=f"{sent} 07700 900123")
+    response = collector.post_json({**answer, "consent": "yes"})
+    assert response.status_code == 201, response.json_body
+    [stored] = collector.stored()
+    assert stored["what"] == kept
+    assert stored["comment"] == f"Line one\n\tand {kept}"  # newline and tab stay
+    assert stored["contact"] == f"{kept} 07700 900123"
+
+
+def test_control_characters_are_stripped_from_a_form_post_too(collector: Collector) -> None:
+    response = collector.post_form(collector.form(what="Fixed\x1b[31m my\r\nbike\u202e", comment="\x9b2J"))
+    assert response.headers["Location"] == "/harbour/thanks/en/"
+    [stored] = collector.stored()
+    assert (stored["what"], stored["comment"]) == ("Fixed[31m my\nbike", "2J")
+
+
+def test_text_that_is_only_control_characters_is_not_an_answer(collector: Collector) -> None:
+    response = collector.post_json(collector.answer(what="", comment="\x1b\u202e\x07"))
+    assert response.status_code == 201
+    [stored] = collector.stored()
+    assert stored["comment"] is None and stored["has_comment"] is False
+
+
+def test_a_comment_padded_with_stripped_characters_is_measured_without_them(collector: Collector) -> None:
+    comment = "x" * 1000 + "\u202e" * 50
+    assert collector.post_json(collector.answer(comment=comment)).status_code == 201
+    assert collector.stored()[0]["comment"] == "x" * 1000
 
 
 # --- the layering: the Lambda never imports the CLI's libraries --------------------------------------

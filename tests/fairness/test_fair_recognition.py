@@ -21,6 +21,13 @@ from wowcard.collector import survey as survey_model
 DEVICE = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
 
 
+def with_fairness(survey_file: Path, setting: str) -> survey_model.Definition:
+    """The example survey with one [fairness] setting added to its survey.toml, compiled."""
+    text = survey_file.read_text(encoding="utf-8")
+    survey_file.write_text(f"{text}\n[fairness]\n{setting}\n", encoding="utf-8")
+    return survey_model.load(survey_file).definition()
+
+
 def flagged(collector: Collector) -> list[bool]:
     return [r["flagged"] for r in sorted(collector.responses(), key=lambda r: r["received_at"])]
 
@@ -39,14 +46,76 @@ def test_30_recognitions_from_one_device_in_ten_minutes_are_flagged_beyond_the_l
     assert collector.drift() == []  # `wowcard verify` recounts the same numbers
 
 
-def test_30_phones_behind_one_shop_wifi_address_are_never_flagged(collector: Collector) -> None:
+def test_30_phones_behind_one_shop_wifi_naming_the_team_are_never_flagged(collector: Collector) -> None:
+    team = ("maya", "tom", "priya")  # everyone at Quay Street
     for i in range(30):
-        collector.post(id=f"resp-wifi{i:04d}", device=f"phone-{i:04d}-token", client=SHOP_WIFI, staff="tom")
+        staff = team[i % 3]
+        collector.post(id=f"resp-wifi{i:04d}", device=f"phone-{i:04d}-token", client=SHOP_WIFI, staff=staff)
         collector.clock.advance(seconds=20)
 
     assert flagged(collector) == [False] * 30
-    assert "flagged:tom" not in collector.totals()
-    assert collector.totals()["staff:tom"] == 30
+    totals = collector.totals()
+    assert not [name for name in totals if name.startswith("flagged:")]
+    assert (totals["staff:maya"], totals["staff:tom"], totals["staff:priya"]) == (10, 10, 10)
+
+
+def test_a_new_device_token_for_every_self_vote_is_caught_by_the_network_address(
+    collector: Collector,
+) -> None:
+    for i in range(30):
+        reply = collector.post(id=f"resp-fresh{i:04d}", device=f"fresh-token-{i:04d}", staff="tom")
+        assert reply.status == 201
+        collector.clock.advance(seconds=20)
+
+    assert flagged(collector) == [False] * 10 + [True] * 20  # same_staff_per_address_per_day = 10
+    assert collector.totals()["flagged:tom"] == 20
+    assert collector.drift() == []
+
+
+def test_a_different_user_agent_on_every_form_post_is_caught_by_the_network_address(
+    collector: Collector,
+) -> None:
+    for i in range(14):
+        agent = f"Mozilla/5.0 (iPhone; CPU iPhone OS 17_{i} like Mac OS X) Mobile/{i}"
+        assert collector.post_form(what=f"Self vote {i}", user_agent=agent).status == 303
+        collector.clock.advance(seconds=20)
+
+    assert flagged(collector) == [False] * 10 + [True] * 4
+    assert collector.totals()["flagged:maya"] == 4
+    assert collector.drift() == []
+
+
+def test_an_ipv6_phone_moving_inside_its_network_is_still_one_address(collector: Collector) -> None:
+    for i in range(12):
+        client = f"2001:db8:5:7:{i:x}:1:2:3"  # privacy addresses: one /64, a new address each time
+        collector.post(id=f"resp-six{i:05d}", device=f"fresh-token-{i:04d}", client=client, staff="tom")
+        collector.clock.advance(seconds=20)
+    collector.post(id="resp-other-net", device="fresh-token-99", client="2001:db8:5:8::1", staff="tom")
+
+    assert flagged(collector) == [False] * 10 + [True] * 2 + [False]
+
+
+def test_a_counter_kiosk_is_one_device_for_many_customers_and_counts_only_against_its_network(
+    collector: Collector,
+) -> None:
+    for i in range(12):  # customers at the counter tablet, one after another, all naming Tom
+        reply = collector.post(id=f"resp-kiosk{i:04d}", device="kiosk-tablet-0001", src="kiosk", staff="tom")
+        assert reply.status == 201
+        collector.clock.advance(minutes=5)
+
+    assert flagged(collector) == [False] * 10 + [True] * 2
+
+
+def test_the_address_limit_is_set_in_survey_toml_for_a_busy_shop(
+    survey_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    definition = with_fairness(survey_file, "same_staff_per_address_per_day = 40")
+    assert (definition.recognition_limit, definition.address_limit) == (2, 40)
+    for collector in open_collector("sqlite", definition, tmp_path, monkeypatch):
+        for i in range(30):  # the one barista, named by 30 customers on the shop's Wi-Fi
+            collector.post(id=f"resp-busy{i:04d}", device=f"phone-{i:04d}-token", staff="tom")
+            collector.clock.advance(seconds=20)
+        assert flagged(collector) == [False] * 30
 
 
 def test_the_limit_counts_each_staff_member_and_each_day_apart(collector: Collector) -> None:
@@ -123,11 +192,7 @@ def test_simultaneous_recognitions_from_one_device_are_still_flagged_exactly(
 def test_the_limit_is_set_in_survey_toml(
     survey_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    survey_file.write_text(
-        survey_file.read_text(encoding="utf-8") + "\n[fairness]\nsame_staff_per_device_per_day = 5\n",
-        encoding="utf-8",
-    )
-    definition = survey_model.load(survey_file).definition()
+    definition = with_fairness(survey_file, "same_staff_per_device_per_day = 5")
     assert definition.recognition_limit == 5
     for collector in open_collector("sqlite", definition, tmp_path, monkeypatch):
         for i in range(7):
@@ -138,16 +203,24 @@ def test_the_limit_is_set_in_survey_toml(
 def test_the_limit_of_the_latest_published_survey_applies_to_pages_built_before_it(
     survey_file: Path, definition: survey_model.Definition, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    survey_file.write_text(
-        survey_file.read_text(encoding="utf-8") + "\n[fairness]\nsame_staff_per_device_per_day = 1\n",
-        encoding="utf-8",
-    )
-    stricter = survey_model.load(survey_file).definition()
+    stricter = with_fairness(survey_file, "same_staff_per_device_per_day = 1")
     for collector in open_collector("sqlite", definition, tmp_path, monkeypatch):
         collector.store.publish(stricter.to_json())
         for i in range(3):
             collector.post(id=f"resp-old{i:05d}", device=DEVICE)  # the page still posts the old version
         assert flagged(collector) == [False, True, True]
+
+
+def test_a_stricter_limit_published_while_collecting_applies_to_the_first_answer_of_the_new_pages(
+    survey_file: Path, definition: survey_model.Definition, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for collector in open_collector("sqlite", definition, tmp_path, monkeypatch):
+        assert collector.post(id="resp-before001", device=DEVICE).status == 201  # the cache is warm
+        stricter = with_fairness(survey_file, "same_staff_per_device_per_day = 1")
+        collector.store.publish(stricter.to_json())  # `wowcard build` while serving
+        reply = collector.post(id="resp-newpage01", device=DEVICE, v=stricter.version)
+        assert reply.status == 201
+        assert flagged(collector) == [False, True]
 
 
 def test_nothing_that_identifies_a_phone_is_stored(sqlite_collector: Collector, tmp_path: Path) -> None:
@@ -163,7 +236,8 @@ def test_nothing_that_identifies_a_phone_is_stored(sqlite_collector: Collector, 
         assert secret.encode() not in stored
     with sqlite3.connect(tmp_path / "responses.db") as db:
         keys = [row[0] for row in db.execute("SELECT DISTINCT device FROM recognitions")]
-    assert len(keys) == 2 and all(len(key) == 32 for key in keys)  # one token's key, one address's key
+    # the token's key, the key of address + browser (no JavaScript), the network's key
+    assert len(keys) == 3 and all(len(key) == 32 for key in keys)
 
 
 def test_counters_of_days_gone_by_are_removed(sqlite_collector: Collector, tmp_path: Path) -> None:
@@ -172,7 +246,7 @@ def test_counters_of_days_gone_by_are_removed(sqlite_collector: Collector, tmp_p
         sqlite_collector.clock.advance(days=1)
 
     with sqlite3.connect(tmp_path / "responses.db") as db:
-        days = sorted(row[0] for row in db.execute("SELECT day FROM recognitions"))
+        days = sorted({row[0] for row in db.execute("SELECT day FROM recognitions")})
     assert days == ["2025-03-16", "2025-03-17", "2025-03-18"]
 
 

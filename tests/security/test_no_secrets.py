@@ -31,7 +31,7 @@ SECRET_PATTERNS = [
 ]
 PUBLIC_DEFINITION_KEYS = {
     "survey", "version", "time_zone", "shards", "languages", "questions", "locations", "staff", "promises",
-    "retention_days", "site_url", "alerts", "recognition_limit",
+    "retention_days", "site_url", "alerts", "recognition_limit", "address_limit",
 }  # fmt: skip
 
 

@@ -109,8 +109,11 @@ def injected(document: Any) -> list[str]:
     found = []
     for element in document.iter():
         tag = element.tag if isinstance(element.tag, str) else ""
-        if tag.lower() in ("img", "iframe", "object", "embed"):
+        logo = tag == "img" and element.get("class") == "logo"
+        if tag.lower() in ("img", "iframe", "object", "embed") and not logo:
             found.append(f"<{tag}>")
+        if logo and not element.get("src", "").startswith("data:image/svg+xml,"):
+            found.append(f"<img src={element.get('src')!r}>")  # the logo is an image of the build's own data
         for name, value in element.attrib.items():
             if name.lower().startswith("on") or value.strip().lower().startswith("javascript:"):
                 found.append(f"{tag} {name}={value!r}")

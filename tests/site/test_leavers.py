@@ -90,7 +90,7 @@ def test_a_closed_location_hands_off_to_the_remaining_locations(survey_file: Pat
         ('locations = ["quay", "mill"]', 'location = "quay"'),
     )
     result = build(survey_file)
-    assert "location mill left the survey: 8 pages (e.g. /harbour/mill/) → the survey of quay, pier" in (
+    assert "location mill left the survey: 10 pages (e.g. /harbour/mill/) → the survey of quay, pier" in (
         result.output
     )
     site = survey_file.parent / "build" / "harbour"
@@ -136,6 +136,28 @@ def test_without_a_previous_build_the_published_versions_say_what_was_printed(su
     assert links(page) == {"/harbour/quay/en/": "Answer the survey for Quay Street"}
 
 
+def test_without_a_previous_build_a_closed_location_keeps_every_address_it_had(multilingual: Path):
+    """Its pages, its kiosk's and its languages' thank-you pages, known from the published version alone."""
+    before = survey_model.load(multilingual)
+    site = multilingual.parent / "build" / "harbour"
+    had = {p.relative_to(site) for p in site.rglob("index.html")}
+    store = open_store(before.store, before.folder)
+    store.publish(before.definition().to_json())
+    store.close()
+    edit(
+        multilingual,
+        ('[[locations]]\nid = "mill"\nname = { "en" = "Old Mill", "es" = "Molino Viejo" }\n\n', ""),
+        ('[[staff]]\nid = "sam"\nname = "Sam"\nlocation = "mill"\n\n', ""),
+        ('[[staff]]\nid = "li"\nname = "Li"\nlocation = "mill"\n', ""),
+        ('locations = ["quay", "mill"]', 'location = "quay"'),
+    )
+    drop_spanish(multilingual)
+    shutil.rmtree(site.parent)  # a fresh checkout: no manifest
+    build(multilingual)
+    assert sorted(str(p) for p in had if not (site / p).exists()) == []
+    assert "This page has moved" in text_of(site / "mill" / "es" / "kiosk" / "index.html")
+
+
 def test_other_files_in_the_build_folder_are_never_taken_for_pages(survey_file: Path):
     build(survey_file)
     site = survey_file.parent / "build" / "harbour"
@@ -155,7 +177,7 @@ def test_a_language_dropped_hands_its_pages_off_and_keeps_its_thank_you_pages(mu
     drop_spanish(multilingual)
     result = build(multilingual)
     site = multilingual.parent / "build" / "harbour"
-    assert "language es left the survey at quay: 4 pages (e.g. /harbour/quay/es/)" in result.output
+    assert "language es left the survey at quay: 5 pages (e.g. /harbour/quay/es/)" in result.output
     assert "stale" not in result.output
     page = site / "quay" / "es" / "s" / "maya" / "index.html"
     assert b'<html lang="en"' in page.read_bytes()
