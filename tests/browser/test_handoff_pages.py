@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from browser.conftest import LoopbackSite
+from browser.conftest import serving
 from i18n.multilingual import make_multilingual
 
 from wowcard.build import build_site
@@ -39,11 +39,8 @@ def left(survey_file: Path, tmp_path: Path):
     survey_file.write_text(text, encoding="utf-8")
     survey = survey_model.load(survey_file)
     build_site(survey, out=out)
-    site = LoopbackSite(out, survey.definition())
-    site.thread.start()
-    yield site
-    site.server.shutdown()
-    site.server.server_close()
+    with serving(out, survey.definition()) as site:
+        yield site
 
 
 @pytest.mark.parametrize(
