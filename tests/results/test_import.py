@@ -339,3 +339,21 @@ def test_a_file_of_more_rows_than_can_be_held_is_refused_naming_the_first_line_p
     assert result.exit_code == 2, result.output
     assert "cards.csv, line 5: the file has more than 3 rows; split it" in result.output
     assert report(sqlite_shop)["responses"] == 0
+
+
+@pytest.mark.parametrize(
+    "resaved",
+    [
+        lambda text: text.replace("\r\n", "\n"),
+        lambda text: text.replace("\r\n", "\r"),
+        lambda text: text.replace("\n", "\r\n").replace("\r\r\n", "\r\n"),
+    ],
+    ids=["as LF", "as CR", "as CRLF"],
+)
+def test_the_same_cards_saved_again_with_other_line_ends_store_nothing_new(resaved, backend, tmp_path):
+    text = 'date,location,comment\r\n2026-11-02,quay,"Two lines:\r\nqueue, then cold"\r\n2026-11-03,mill,\r\n'
+    assert backend.run("import", str(write(tmp_path, text))).exit_code == 0
+    again = backend.run("import", str(write(tmp_path, resaved(text), "resaved.csv")))
+    assert again.exit_code == 0, again.output
+    assert "stored 0 answers" in again.output and "2 already stored" in again.output
+    assert report(backend)["responses"] == 2
