@@ -251,14 +251,15 @@ def to_record(path: Path, row: Row, versions: Sequence[Definition], source: str,
 def row_id(survey: str, row: Row) -> str:
     """The row's response id: a hash of the survey, its cells (in column order) and its line. The same file
     imported again gives the same ids, so the store keeps each answer once; also when it was saved again
-    with other line ends (CRLF, LF or CR, inside a quoted cell too: a line count does not change)."""
-    cells = (f"{name}={_one_line_end(row.cells.get(name, ''))}" for name in COLUMNS)
+    with other line ends (CRLF, LF or CR, inside a quoted cell too: a line count does not change) or with
+    spaces around a cell's value (which is stored without them)."""
+    cells = (f"{name}={_as_stored(row.cells.get(name, ''))}" for name in COLUMNS)
     material = "\0".join([survey, str(row.line), *cells])
     return IMPORTED_ID + hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
 
 
-def _one_line_end(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+def _as_stored(text: str) -> str:
+    return text.strip().replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _received_at(path: Path, row: Row, definition: Definition, now: datetime) -> datetime:

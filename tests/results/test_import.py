@@ -347,10 +347,13 @@ def test_a_file_of_more_rows_than_can_be_held_is_refused_naming_the_first_line_p
         lambda text: text.replace("\r\n", "\n"),
         lambda text: text.replace("\r\n", "\r"),
         lambda text: text.replace("\n", "\r\n").replace("\r\r\n", "\r\n"),
+        lambda text: text.replace(",quay,", ", quay ,").replace('"Two', '" Two'),
     ],
-    ids=["as LF", "as CR", "as CRLF"],
+    ids=["as LF", "as CR", "as CRLF", "with spaces around cells"],
 )
-def test_the_same_cards_saved_again_with_other_line_ends_store_nothing_new(resaved, backend, tmp_path):
+def test_the_same_cards_saved_again_with_other_line_ends_or_spaces_store_nothing_new(
+    resaved, backend, tmp_path
+):
     text = 'date,location,comment\r\n2026-11-02,quay,"Two lines:\r\nqueue, then cold"\r\n2026-11-03,mill,\r\n'
     assert backend.run("import", str(write(tmp_path, text))).exit_code == 0
     again = backend.run("import", str(write(tmp_path, resaved(text), "resaved.csv")))
