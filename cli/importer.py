@@ -58,7 +58,10 @@ IMPORTED_ID = (
 assert IMPORTED_ID in answers.MADE_HERE
 # Where an imported answer may say it came from: the page's sources and the ones only an import can have.
 IMPORT_SOURCES = (*answers.SOURCES, "paper", "phone", "letter")
+# Comma, or the semicolon or tab a spreadsheet saved instead: read from the header line, or from the
+# "sep=;" line Excel may write above it.
 DELIMITERS = (",", ";", "\t")
+SEPARATOR_LINE = re.compile(r"^sep=([,;\t])\Z")
 NOON = time(12, 0)
 # A day, or a day and a time (T or one space between) with an optional offset; nothing else that Python's
 # fromisoformat takes (it reads "2026-11-02+05:00" as 05:00 local time, and "2026-W45-1" as a day).
@@ -148,14 +151,18 @@ def _read_bytes(path: Path) -> bytes:
 def read_rows(path: Path, data: bytes) -> Iterator[Row]:
     """The file's rows (blank ones skipped), each with the line it starts on; the header checked first."""
     text = _decode(path, data)
-    delimiter = _delimiter(text)
+    first = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
+    hint = SEPARATOR_LINE.match(first)
+    delimiter = hint[1] if hint else next((d for d in DELIMITERS if d in first), ",")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
+        if hint:
+            next(reader)
         header = next(reader, None)
         if header is None or not any(h.strip() for h in header):
             names = ", ".join(COLUMNS)
             raise ImportProblem(path, f"the file is empty: its first line names the columns ({names})")
-        columns = _columns(path, header)
+        columns = _columns(path, header, reader.line_num)
         start = reader.line_num + 1
         for cells in reader:
             line, start = start, reader.line_num + 1
@@ -193,25 +200,19 @@ def _decode(path: Path, data: bytes) -> str:
         ) from None
 
 
-def _delimiter(text: str) -> str:
-    """Comma, or the semicolon or tab a spreadsheet saved instead, read from the header line alone."""
-    header = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
-    return next((d for d in DELIMITERS if d in header), ",")
-
-
-def _columns(path: Path, header: list[str]) -> list[str]:
+def _columns(path: Path, header: list[str], line: int) -> list[str]:
     # A column with no name is what a spreadsheet leaves after the last one (a trailing delimiter): it may
     # be there as long as its cells are empty.
     columns = [h.strip().lower() for h in header]
     for name in columns:
         if name and name not in COLUMNS:
-            raise ImportProblem(path, f"not a column wowcard knows; use {', '.join(COLUMNS)}", 1, name)
+            raise ImportProblem(path, f"not a column wowcard knows; use {', '.join(COLUMNS)}", line, name)
     repeated = next((name for name, n in Counter(columns).items() if n > 1 and name), None)
     if repeated:
-        raise ImportProblem(path, "the header names this column twice", 1, repeated)
+        raise ImportProblem(path, "the header names this column twice", line, repeated)
     missing = [name for name in REQUIRED if name not in columns]
     if missing:
-        raise ImportProblem(path, "the header has no such column, and every row needs one", 1, missing[0])
+        raise ImportProblem(path, "the header has no such column, and every row needs one", line, missing[0])
     return columns
 
 

@@ -111,6 +111,7 @@ def test_a_bad_row_names_line_and_column_and_nothing_is_stored(case, sqlite_shop
 
 HOSTILE_FILES = {
     "unknown column": ("date,location,rating\n2026-11-02,quay,5\n", 'line 1: column "rating": not a column'),
+    "unknown column under a sep= line": ("sep=,\ndate,location,rating\n", 'line 2: column "rating": not a'),
     "no location column": ("date,wow\n2026-11-02,yes\n", 'line 1: column "location": the header has no'),
     "empty file": ("", "the file is empty"),
     "huge field": ("date,location,comment\n2026-11-02,quay," + "x" * 200_000 + "\n", "line 2: not a"),
@@ -298,6 +299,7 @@ SPREADSHEET_HEADERS = {
     "an empty column between two": "date,,location\n2026-11-02,,quay\n",
     "old Mac line ends, semicolons and a comma in a cell": 'date;location;comment\r2026-11-02;quay;"a, b"\r',
     "a blank line and mixed line ends": "date,location\r\n\r\n2026-11-02,quay\n\n",
+    "Excel's sep= line above the header": 'sep=;\r\ndate;location;comment\r\n2026-11-02;quay;"a, b"\r\n',
 }
 
 
