@@ -1,5 +1,4 @@
-"""Survey definitions in DynamoDB: publish (every version kept, the latest pointer moved in the same
-transaction), read one (versions cached: they never change) or all of them."""
+"""Survey definitions in DynamoDB: publish, read one (cached: a version never changes) or all."""
 
 from __future__ import annotations
 
@@ -12,8 +11,6 @@ from .store import iso_time
 
 
 class DynamoDefinitions(DynamoTable):
-    """The definitions part of DynamoStore."""
-
     def publish(self, definition: dict[str, Any]) -> bool:
         survey, version = definition["survey"], definition["version"]
         body = json.dumps(definition, sort_keys=True, ensure_ascii=False)

@@ -1,5 +1,4 @@
-"""Fair recognition in DynamoDB: the counters a put adds to (one per day, device or network, and staff member;
-conditional on their limit, so a put knows without a read whether to flag) and the survey's salt."""
+"""Fair recognition in DynamoDB: the counters a put adds to, and the survey's salt."""
 
 from __future__ import annotations
 
@@ -12,8 +11,6 @@ from .store import Record, StoreError
 
 
 class DynamoFairness(DynamoTable):
-    """The fairness part of DynamoStore."""
-
     def fairness_salt(self, survey: str) -> bytes:
         pk = survey_pk(survey)
         item = self._get_item("read the fairness salt", pk, SALT_SK)

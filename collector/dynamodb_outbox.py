@@ -1,5 +1,4 @@
-"""The alert outbox in DynamoDB: alerts waiting to be sent (written by a put, in its transaction), claimed by
-a sender with a lease and settled by conditional writes; and the weekly digest, claimed once per ISO week."""
+"""The alert outbox in DynamoDB (alerts queued by a put, claimed by senders) and the weekly digest."""
 
 from __future__ import annotations
 
@@ -19,8 +18,6 @@ from .store import ALERT_FAILED, ALERT_HELD, ALERT_PENDING, HELD_KEEP_SECONDS, A
 
 
 class DynamoOutbox(DynamoTable):
-    """The outbox part of DynamoStore: one Query per outbox shard, never a Scan."""
-
     def due_alerts(self, survey: str, now: float, limit: int) -> list[Alert]:
         """One Query per outbox shard (each holds only alerts not yet sent), oldest due first."""
         due: list[Alert] = []

@@ -1,6 +1,4 @@
-"""Responses and tallies in DynamoDB: the put (ONE transaction: the response, its personal item, its alias
-checks, its tally increments, its alert and its recognition counters), the reads (responses; tallies, one
-Query per shard), the owner's changes (close a follow-up, delete, redact) and the recount verify writes."""
+"""Responses and tallies in DynamoDB: the put transaction, the reads, and the owner's changes."""
 
 from __future__ import annotations
 
@@ -43,8 +41,6 @@ from .store import (
 
 
 class DynamoResponses(DynamoDefinitions):
-    """The responses and tallies part of DynamoStore (it reads definitions for retention)."""
-
     # --- the write path ------------------------------------------------------------------------------
 
     def put(self, record: Record) -> bool:

@@ -1,7 +1,5 @@
-"""The DynamoDB table: its definition (indexes, TTL), the keys of its items, how values are encoded in them,
-and the calls to it (the client made on first use; retries with one budget per request; transactions, paged
-Queries, batches) in `DynamoTable`, the base of every part of DynamoStore. The layout the keys follow is
-documented once, in store_dynamodb.py's docstring."""
+"""The DynamoDB table: its definition, item keys and value encoding, and `DynamoTable`, the calls to it with
+retries (the base of every part of DynamoStore)."""
 
 from __future__ import annotations
 

@@ -1,11 +1,8 @@
 """The production store: one DynamoDB table (on demand), keeping the Store contract of store.py exactly like
 the SQLite engine. boto3 is imported and the client made on first use, never at import (cold starts).
 
-`DynamoStore` is made of one part per job, each a module: dynamodb_table.py (the table's definition, keys,
-value encoding, and the calls to it with retries), dynamodb_definitions.py, dynamodb_responses.py (the put
-transaction, reads, tallies, the owner's changes), dynamodb_outbox.py (alerts and the weekly digest) and
-dynamodb_fairness.py (recognition counters and the salt).
-This docstring is the one description of the layout they share.
+`DynamoStore` is made of one part per job, the dynamodb_*.py modules; this is the one description of the
+layout they share.
 
 Key layout (`<sid>` survey, `<rid>` response id, `<k>` tally shard = hash of the response id, K per survey):
 
