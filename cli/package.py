@@ -138,7 +138,10 @@ def copy_collector(target: Path) -> list[str]:
     copied = []
     for entry in sorted(resources.files("wowcard.collector").iterdir(), key=lambda e: e.name):
         if entry.is_file() and entry.name.endswith(BUNDLED_SUFFIXES) and entry.name not in NOT_IN_LAMBDA:
-            (target / entry.name).write_bytes(entry.read_bytes())
+            data = entry.read_bytes()
+            if entry.name.endswith(".json"):  # the same document without its indentation (the 100 KB budget)
+                data = json.dumps(json.loads(data), separators=(",", ":"), ensure_ascii=False).encode()
+            (target / entry.name).write_bytes(data)
             copied.append(entry.name)
     return copied
 

@@ -3,8 +3,8 @@
 Pure functions over `TallyRow`s (DESIGN.md invariant 3: a report reads about days x locations x shards tally
 items, whatever the number of responses), plus the recount that `wowcard verify` compares tallies with. The
 one function that touches a store, `gather()`, only calls the Store protocol: tallies for the numbers, the
-responses of the period (and only those) for the words customers wrote (`report_texts`), and the small
-`followups` list for how fast follow-ups are closed (only responses that asked for one).
+period's responses that carry words (`Store.texts`, only those) for what customers wrote (`report_texts`),
+and the small `followups` list for how fast follow-ups are closed (only responses that asked for one).
 
 The report is a plain JSON-ready dict whose shape is documented by `report.schema.json`; `report_model`
 cuts it into sections once and every output format draws those, so the numbers agree across table, JSON,
@@ -102,7 +102,7 @@ def build(
 ) -> dict[str, Any]:
     """Every number of the report from tally rows (already summed over shards); `now` decides which week is
     still running. What customers wrote and the time to close follow-ups are attached by
-    `report_texts.attach_texts` and `attach_followup_times` (they come from the period's responses and the
+    `report_texts.attach_texts` and `attach_followup_times` (they come from the period's texts and the
     follow-up list, not tallies)."""
     if by is not None and by not in BY_CHOICES:
         raise ValueError(f"by must be one of {', '.join(BY_CHOICES)}")
@@ -577,7 +577,8 @@ def gather(
 ) -> dict[str, Any]:
     """Read what a report needs from a store and build it. Numbers: one tallies read (the period and the 3
     weeks before it, for the first weeks' comparison and 4-week rolling rate). Texts: the responses received
-    in the period, no earlier, no later (texts are not tallied). Follow-ups: the list of those asked for
+    in the period with a story or comment, no others (`Store.texts`: texts are not tallied, and the answers
+    without words are never read). Follow-ups: the list of those asked for
     (open and closed), for the time it takes to close them."""
     now = now or datetime.now(UTC)
     before = items_read(store)
@@ -597,8 +598,8 @@ def gather(
     )
     from .report_texts import attach_texts  # it names people and places with this module's helpers
 
-    responses = store.responses(definition.survey, period.since.isoformat(), period.until.isoformat())
-    attach_texts(report, definition, responses)
+    texts = store.texts(definition.survey, period.since.isoformat(), period.until.isoformat())
+    attach_texts(report, definition, texts)
     followups = store.followups(definition.survey, include_done=True)
     return attach_followup_times(report, definition, followups, now)
 

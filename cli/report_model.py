@@ -198,9 +198,8 @@ def model(report: Mapping[str, Any]) -> ReportModel:
     if report["items_read"] is not None:
         notes.append(f"{report['items_read']} tally items read.")
     if report.get("responses_read") is not None:
-        notes.append(
-            f"Texts: {report['responses_read']} responses of the period read (texts are not tallied)."
-        )
+        read = report["responses_read"]
+        notes.append(f"Texts: {read} responses with a story or comment read (texts are not tallied).")
     return ReportModel(heading(report), sections(report), tuple(notes))
 
 

@@ -1,5 +1,6 @@
 """What customers wrote, for the report: every comment and story of the report's period, read from the
-responses of that period only (texts are not tallied), and the order an owner reads them in (worst first).
+responses of that period that carry one (`Store.texts`: texts are not tallied), and the order an owner reads
+them in (worst first).
 `report.gather` attaches them; the numbers stay in `report`.
 """
 
@@ -60,8 +61,9 @@ def received_epoch(item: Mapping[str, Any]) -> float:
 def attach_texts(
     report: dict[str, Any], definition: Definition, responses: Iterable[Mapping[str, Any]]
 ) -> dict[str, Any]:
-    """Add what customers wrote, from the responses of the report's period (the caller reads only those
-    days: texts are not tallied, so this read grows with the period's answers, never with the history):
+    """Add what customers wrote, from the responses of the report's period that carry words (the caller
+    reads `Store.texts` of those days: texts are not tallied, so this read grows with the period's texts,
+    never with its answers without words nor with the history):
 
     - `stories`: every "what did they do" of a recognition, per person in leaderboard order and the unnamed
       ones ("I didn't catch their name") last, newest first; flagged recognitions only if the report

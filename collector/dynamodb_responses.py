@@ -168,6 +168,36 @@ class DynamoResponses(DynamoDefinitions):
         if held is not None:
             yield self._assemble(held, None)
 
+    def texts(self, survey: str, since: str, until: str) -> Iterator[dict[str, Any]]:
+        """K Queries of the retention index (keys of the period's personal items), then the personal items
+        and, for those with a story or comment, their responses, by BatchGetItem (see store_dynamodb.py)."""
+        keys = [
+            (item["pk"]["S"], PERSONAL_SK)
+            for shard in range(self._shards(survey))
+            for item in self._query(
+                "read texts",
+                IndexName=INDEX_RETENTION,
+                KeyConditionExpression="keep_pk = :pk AND keep_sk BETWEEN :lo AND :hi",
+                ExpressionAttributeValues={
+                    ":pk": {"S": f"{survey}#{shard}"},
+                    ":lo": {"S": f"{since}#"},
+                    ":hi": {"S": f"{until}#{LAST}"},
+                },
+            )
+        ]
+        written = [
+            item
+            for item in self._batch_get("read texts", keys).values()
+            if not self._expired(item) and ("what" in item or "comment" in item)
+        ]
+        cores = self._batch_get("read texts", [(item["pk"]["S"], RESPONSE_SK) for item in written])
+        found = [
+            self._assemble(cores[(item["pk"]["S"], RESPONSE_SK)], item)
+            for item in written
+            if (item["pk"]["S"], RESPONSE_SK) in cores  # deleted meanwhile
+        ]
+        return iter(sorted(found, key=lambda r: (r["day"], r["received_at"], r["id"])))
+
     def get(self, survey: str, response_id: str) -> dict[str, Any] | None:
         core, personal = self._items(survey, response_id)
         return self._assemble(core, personal) if core else None

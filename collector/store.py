@@ -227,13 +227,20 @@ class Store(Protocol):
         """Store the response and add its increments in ONE transaction. True: stored now. False: that id
         (or one of its aliases) was already stored; nothing changed. Raises StoreUnavailable after retries."""
 
-    # --- reading (reports read tallies; raw responses only for export, verify, stories, follow-ups) ---
+    # --- reading (reports: tallies and texts; raw responses only for export, verify, stories, follow-ups) ---
     def tallies(self, survey: str, since: str, until: str, location: str | None = None) -> list[TallyRow]:
         """Tally rows for days since..until inclusive (yyyy-mm-dd), summed over shards, sorted by
         (day, location). Cost: days x locations x shards items, whatever the number of responses."""
 
     def responses(self, survey: str, since: str, until: str) -> Iterator[dict[str, Any]]:
         """Raw responses received on days since..until, in (day, received_at, id) order, streamed."""
+
+    def texts(self, survey: str, since: str, until: str) -> Iterator[dict[str, Any]]:
+        """The responses received on days since..until that carry what a customer wrote (`what` or
+        `comment`), in (day, received_at, id) order: what a report shows. Redacted or expired responses have
+        no words left and are not among them. Cost: the texts of the period, never the responses without
+        (SQLite: a partial index of responses with text; DynamoDB: the retention index, see
+        store_dynamodb.py)."""
 
     def get(self, survey: str, response_id: str) -> dict[str, Any] | None: ...
 

@@ -6,7 +6,9 @@ Tables:
 | table       | key                                   | holds                                             |
 |-------------|---------------------------------------|---------------------------------------------------|
 | definitions | (survey, version); rowid: publish order | compiled definition JSON; latest = highest rowid |
-| responses   | (survey, id)                          | a column per `store.RESPONSE_FIELDS`              |
+| responses   | (survey, id)                          | a column per `store.RESPONSE_FIELDS`; indexes by  |
+|             |                                       | day, stories, follow-ups, personal (redaction) and|
+|             |                                       | texts (only rows with a story or comment: reports)|
 | tallies     | (survey, day, location, shard, field) | count; WITHOUT ROWID: a date range is one walk    |
 | outbox      | (survey, id)                          | a pending (or failed) alert per qualifying answer; |
 |             |                                       | no other index: it holds only alerts not yet sent |
@@ -52,6 +54,7 @@ INTEGER_FIELDS = BOOLEAN_FIELDS | {"shard", "people", "process", "product"}
 NOT_NULL = frozenset({"id", "survey", "version", "received_at", "day", "shard", "location", "lang"})
 COLUMNS = ", ".join(RESPONSE_FIELDS)
 HOLDS_PERSONAL = " OR ".join(f"{name} IS NOT NULL" for name in PERSONAL_FIELDS)
+HOLDS_TEXT = "what IS NOT NULL OR comment IS NOT NULL"  # redaction clears both: a redacted row has none
 COLUMN_DEFINITIONS = ",\n    ".join(
     f"{name} {'INTEGER' if name in INTEGER_FIELDS else 'TEXT'}{' NOT NULL' if name in NOT_NULL else ''}"
     for name in RESPONSE_FIELDS
@@ -74,6 +77,8 @@ CREATE INDEX IF NOT EXISTS responses_stories ON responses (survey, staff, receiv
 CREATE INDEX IF NOT EXISTS responses_followups ON responses (survey, received_at, id) WHERE followup = 1;
 CREATE INDEX IF NOT EXISTS responses_personal ON responses (survey, day)
     WHERE redacted_at IS NULL AND ({HOLDS_PERSONAL});
+CREATE INDEX IF NOT EXISTS responses_texts ON responses (survey, day, received_at, id)
+    WHERE {HOLDS_TEXT};
 CREATE TABLE IF NOT EXISTS tallies (
     survey TEXT NOT NULL,
     day TEXT NOT NULL,
@@ -307,15 +312,23 @@ class SqliteStore(SqliteDefinitions, SqliteOutbox, SqliteFairness):
 
     def responses(self, survey: str, since: str, until: str) -> Iterator[dict[str, Any]]:
         """Streamed in pages of `page_size` by keyset pagination: no connection is held between pages."""
-        # The cursor is a row value so SQLite seeks straight to it in responses_by_day: every page costs
-        # the same, the millionth as the first.
+        return self._days("read responses", survey, since, until, "")
+
+    def texts(self, survey: str, since: str, until: str) -> Iterator[dict[str, Any]]:
+        """Walks the partial index responses_texts, which holds only the rows with a story or a comment:
+        the responses without text are never read, however many there are."""
+        return self._days("read texts", survey, since, until, f" AND ({HOLDS_TEXT})")
+
+    def _days(self, what: str, survey: str, since: str, until: str, only: str) -> Iterator[dict[str, Any]]:
+        # The cursor is a row value so SQLite seeks straight to it in the index: every page costs the same,
+        # the millionth as the first.
         sql = (
-            f"{SELECT_RESPONSE} WHERE survey = ? AND (day, received_at, id) > (?, ?, ?) AND day <= ? "
+            f"{SELECT_RESPONSE} WHERE survey = ? AND (day, received_at, id) > (?, ?, ?) AND day <= ?{only} "
             "ORDER BY day, received_at, id LIMIT ?"
         )
         after: tuple[str, str, str] = (since, "", "")
         while True:
-            page = self._fetch("read responses", sql, (survey, *after, until, self.page_size))
+            page = self._fetch(what, sql, (survey, *after, until, self.page_size))
             for row in page:
                 yield _response(row)
             if len(page) < self.page_size:

@@ -142,7 +142,7 @@ def results(
     """Report responses, wow rate, what customers said (worst first), stories, the recognition leaderboard
     (and recognitions the fairness rules flagged), ratings, promises, follow-ups and how fast they are
     closed, and the week-over-week trend against the rule of 1 %. Numbers come from tallies; the texts from
-    the responses of the period only (and the short list of follow-ups)."""
+    the period's responses with a story or comment only (and the short list of follow-ups)."""
     from .. import render, report_formats
 
     survey = load_survey(survey_path)

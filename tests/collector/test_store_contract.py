@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from wowcard.collector.store_dynamodb import (
     DynamoStore,
     table_definition,
 )
-from wowcard.collector.store_sqlite import HOLDS_PERSONAL, SqliteStore
+from wowcard.collector.store_sqlite import HOLDS_PERSONAL, HOLDS_TEXT, SqliteStore
 from wowcard.collector.survey import Definition
 
 from .conftest import REGION
@@ -219,6 +220,101 @@ def test_responses_are_streamed_page_by_page(filled: Any):
     assert isinstance(stream, Iterator) and not isinstance(stream, list | tuple)
     assert next(stream)["id"] == "resp-0001"  # the stores read 7 per page here: 12 need several pages
     assert len(list(stream)) == len(ANSWERS) - 1
+
+
+def test_texts_are_the_responses_with_a_story_or_comment_in_day_order(filled: Any):
+    everything = list(filled.responses(SURVEY, "2024-01-01", "2024-12-31"))
+    assert list(filled.texts(SURVEY, "2024-01-01", "2024-12-31")) == [
+        r for r in everything if r["what"] or r["comment"]
+    ]  # every field, exactly as `responses` gives it
+    assert [r["id"] for r in filled.texts(SURVEY, "2024-03-30", "2024-03-31")] == [
+        "resp-0004",
+        "resp-0005",
+        "resp-0008",
+    ]  # 0006 and 0007 said nothing; 0009 came on 1 April in London
+    assert list(filled.texts(SURVEY, "2024-04-04", "2024-12-31")) == []
+
+
+def test_redacted_responses_have_no_texts_left(filled: Any):
+    filled.redact(SURVEY, "2024-03-31", "2024-06-01T00:00:00Z")
+    assert [r["id"] for r in filled.texts(SURVEY, "2024-01-01", "2024-12-31")] == [
+        "resp-0008",
+        "resp-0009",
+        "resp-0011",
+        "resp-0012",
+    ]
+
+
+@contextmanager
+def reads(store: Any) -> Iterator[list[int]]:
+    """Count what the engine reads from storage meanwhile: for DynamoDB the items its calls return (Query,
+    GetItem, BatchGetItem, through a wrapping client); for SQLite the steps of its virtual machine (a
+    progress handler on the pooled connection), which grow with every row or index entry visited."""
+    read = [0]
+    if isinstance(store, SqliteStore):
+
+        def step() -> int:
+            read[0] += 1
+            return 0  # go on
+
+        with store._connection() as conn:  # the one pooled connection the store's calls then use
+            conn.set_progress_handler(step, 1)
+        try:
+            yield read
+        finally:
+            with store._connection() as conn:
+                conn.set_progress_handler(None, 1)
+        return
+    real = store.client
+
+    class Counting:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        def query(self, **params: Any) -> Any:
+            page = real.query(**params)
+            read[0] += len(page.get("Items", []))
+            return page
+
+        def get_item(self, **params: Any) -> Any:
+            found = real.get_item(**params)
+            read[0] += "Item" in found
+            return found
+
+        def batch_get_item(self, **params: Any) -> Any:
+            page = real.batch_get_item(**params)
+            read[0] += sum(len(items) for items in page.get("Responses", {}).values())
+            return page
+
+    store._client = Counting()
+    try:
+        yield read
+    finally:
+        store._client = real
+
+
+def test_reading_the_texts_never_reads_the_answers_without_words(
+    store: Any, definition: Definition, make_record: MakeRecord
+):
+    store.publish(definition.to_json())
+    for i, words in enumerate(({"comment": "Too loud"}, {"what": "Carried my tray"}, {"comment": "Cold"})):
+        store.put(make_record(f"2024-03-{10 + i}T09:00:00Z", id=f"said-000{i}", location="quay", wow="yes",
+                              staff="maya", people=4, **words))  # fmt: skip
+
+    def read_texts() -> tuple[list[str], int]:
+        with reads(store) as read:
+            found = [r["id"] for r in store.texts(SURVEY, "2024-03-01", "2024-03-31")]
+        return found, read[0]
+
+    read_texts()  # SQLite prepares its statement once
+    few = read_texts()
+    for i in range(60):  # the same days and place, no words: a busy month
+        store.put(make_record(f"2024-03-{10 + i % 3}T{10 + i // 6:02d}:{i % 6}0:00Z", id=f"quiet-{i:04d}",
+                              location="quay", wow="yes", staff="maya", people=5))  # fmt: skip
+    assert read_texts() == few and few[0] == ["said-0000", "said-0001", "said-0002"]
+    with reads(store) as read:
+        assert len(list(store.responses(SURVEY, "2024-03-01", "2024-03-31"))) == 63
+    assert read[0] > few[1]  # the counter sees reads: the responses' read grows with the answers
 
 
 def test_get_returns_the_stored_response_or_none(filled: Any, records: list[Record]):
@@ -498,6 +594,9 @@ def test_sqlite_readers_walk_indexes_not_the_whole_table(sqlite_store: SqliteSto
         "followups": "SELECT * FROM responses WHERE survey = 'h' AND followup = 1 ORDER BY received_at DESC",
         "redaction": f"SELECT id FROM responses WHERE survey = 'h' AND day < '2024-01-01' "
         f"AND redacted_at IS NULL AND ({HOLDS_PERSONAL})",
+        "texts": "SELECT * FROM responses WHERE survey = 'h' "
+        "AND (day, received_at, id) > ('2024', '', '') AND day <= '2024-12-31' "
+        f"AND ({HOLDS_TEXT}) ORDER BY day, received_at, id LIMIT 7",
     }
     with sqlite_store._connection() as conn:
         for name, sql in queries.items():
@@ -508,6 +607,9 @@ def test_sqlite_readers_walk_indexes_not_the_whole_table(sqlite_store: SqliteSto
     ):  # a page of an export seeks to its cursor, never re-reads the start
         plan = " ".join(row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN {queries['responses']}"))
         assert "(day,received_at,id)>(?,?,?)" in plan
+        # a report's texts walk the index of rows with words only: the answers without are never visited
+        plan = " ".join(row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN {queries['texts']}"))
+        assert "USING INDEX responses_texts" in plan, plan
 
 
 def test_sqlite_uses_wal_and_full_sync(sqlite_store: SqliteStore, definition: Definition):
@@ -570,6 +672,7 @@ def test_dynamodb_personal_fields_expire_with_the_survey_retention(
     assert expired["contact"] is None and expired["what"] is None
     assert expired["redacted_at"] == datetime.fromtimestamp(expires, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     assert dynamodb_store.stories(SURVEY, "maya", 5) == []
+    assert list(dynamodb_store.texts(SURVEY, "2024-01-01", "2024-12-31")) == []
     client.delete_item(
         TableName="wowcard-test", Key={"pk": {"S": "RESP#harbour#ttl-answer"}, "sk": {"S": "PERSONAL"}}
     )

@@ -59,6 +59,14 @@ def test_the_bundle_is_under_100_kb_zipped(packaged: package.Package) -> None:
     assert packaged.bundle.stat().st_size < 100 * 1024
 
 
+def test_the_bundle_holds_the_api_description_minified_and_unchanged(packaged: package.Package) -> None:
+    source = resources.files("wowcard.collector").joinpath("openapi.json").read_text(encoding="utf-8")
+    with zipfile.ZipFile(packaged.bundle) as z:
+        bundled = z.read("wowcard/collector/openapi.json").decode()
+    assert json.loads(bundled) == json.loads(source)
+    assert "\n" not in bundled and len(bundled) < 0.8 * len(source)
+
+
 def test_packaging_the_same_code_twice_gives_the_same_bytes(
     packaged: package.Package, tmp_path: Path
 ) -> None:

@@ -23,12 +23,17 @@ def stored(backend, shop_definition):
     return backend, sent, responses, str(since), str(since + timedelta(days=20))
 
 
-def results_json(backend, since: str, until: str) -> dict:
+def run_json(backend, since: str, until: str) -> dict:
     result = backend.run("results", "--since", since, "--until", until, "--format", "json")
     assert result.exit_code == 0, result.output
-    data = json.loads(result.stdout)
+    return json.loads(result.stdout)
+
+
+def results_json(backend, since: str, until: str) -> dict:
+    """The report's numbers, without the words (and how many texts were read for them)."""
+    data = run_json(backend, since, until)
     data.pop("stories")  # the words: redaction removes them, the numbers stay
-    for words in ("said", "said_total", "stories_total"):
+    for words in ("said", "said_total", "stories_total", "responses_read"):
         data.pop(words)
     return data
 
@@ -102,6 +107,8 @@ def test_followups_are_open_ones_newest_first_with_what_they_said(stored):
 def test_redaction_keeps_every_count_and_verify_still_agrees(stored):
     backend, sent, responses, since, until = stored
     before = results_json(backend, since, until)
+    texts = [r for r in responses if r["what"] or r["comment"]]
+    assert run_json(backend, since, until)["responses_read"] == len(texts)
     personal = [r for r in responses if r["what"] or r["comment"] or r["contact"]]
     day_after = str(datetime.fromisoformat(until).date() + timedelta(days=1))
     result = backend.run("redact", "--before", day_after)
@@ -109,6 +116,7 @@ def test_redaction_keeps_every_count_and_verify_still_agrees(stored):
     assert f"Redacted {len(personal)} responses received before {day_after}" in result.stdout
     after = results_json(backend, since, until)
     assert after == before
+    assert run_json(backend, since, until)["responses_read"] == 0  # no words left to read
     exported = backend.run("export", "--since", since, "--until", until, "--format", "jsonl").stdout
     for line in exported.splitlines():
         response = json.loads(line)
