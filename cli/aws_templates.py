@@ -67,16 +67,18 @@ COLLECTOR_TABLE_ACTIONS = (
 )
 # What the alert sender calls: Query the outbox shards and read a response (Query on its key), read the
 # survey's definition (GetItem), claim and reschedule an alert (UpdateItem), delete it once sent (DeleteItem),
-# claim a week's digest (PutItem, in a transaction). The digest also Queries two indexes: the week's answers
-# (by_day) and the open follow-ups (followups). tests/alerts proves the lists cover every call a sweep makes.
+# claim a week's digest (PutItem, in a transaction). The digest also Queries two indexes: the week's texts
+# (retention, then BatchGetItem of their items) and the open follow-ups (followups, then BatchGetItem of
+# their contacts). tests/alerts proves the lists cover every call a sweep makes.
 ALERTS_TABLE_ACTIONS = (
+    "dynamodb:BatchGetItem",
     "dynamodb:DeleteItem",
     "dynamodb:GetItem",
     "dynamodb:PutItem",
     "dynamodb:Query",
     "dynamodb:UpdateItem",
 )
-DIGEST_INDEXES = ("by_day", "followups")
+DIGEST_INDEXES = ("followups", "retention")
 # Chalice's name for the scheduled handler (collector/app.py) and the resources it generates for it.
 ALERTS_HANDLER = "send_alerts"
 CHALICE_ALERTS_FUNCTION = "SendAlerts"

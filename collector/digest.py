@@ -11,8 +11,8 @@ with a conditional write in the store (`claim_digest`) that also queues it in th
 sent once per week however many senders run and however often they restart; a week without answers is
 claimed and sends nothing.
 
-What it reads: the tallies of two weeks (days x locations x shards items), the week's responses (for the
-stories and comments) and the open follow-ups. Standard library only: the Lambda bundle holds this file.
+What it reads: the tallies of two weeks (days x locations x shards items), the week's texts (`Store.texts`:
+the answers with words) and the open follow-ups. Standard library only: the Lambda bundle holds this file.
 """
 
 from __future__ import annotations
@@ -143,7 +143,7 @@ def compute(store: Store, definition: Definition, week: str, now: datetime) -> D
     rows = store.tallies(survey, previous.isoformat(), sunday.isoformat())
     this = tally.sum_counts(r.counts for r in rows if r.day >= monday.isoformat())
     before = tally.sum_counts(r.counts for r in rows if r.day < monday.isoformat())
-    responses = list(store.responses(survey, monday.isoformat(), sunday.isoformat()))
+    responses = list(store.texts(survey, monday.isoformat(), sunday.isoformat()))
     judged = wow_rate_verdict(
         this.get("wow_yes", 0), this.get("wow_no", 0), before.get("wow_yes", 0), before.get("wow_no", 0)
     )

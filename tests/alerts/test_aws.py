@@ -184,6 +184,9 @@ def test_the_scheduled_handler_sends_last_weeks_digest_once_with_only_the_action
     assert (first["sent"], second["sent"]) == (1, 0)
     allowed = set(ALERTS_TABLE_ACTIONS) | {f"dynamodb:Query index/{index}" for index in DIGEST_INDEXES}
     assert "dynamodb:PutItem" in calls.actions and calls.actions <= allowed
+    # the week's words come from its texts (the retention index), never from every answer (by_day)
+    assert {"dynamodb:Query index/retention", "dynamodb:BatchGetItem"} <= calls.actions
+    assert "dynamodb:Query index/by_day" not in calls.actions
 
 
 def test_the_webhook_is_read_from_ssm_once_and_kept_for_a_while(
