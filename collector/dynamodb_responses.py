@@ -142,16 +142,7 @@ class DynamoResponses(DynamoDefinitions):
     def responses(self, survey: str, since: str, until: str) -> Iterator[dict[str, Any]]:
         """K Queries of the by_day index merged lazily: constant memory, whatever the range."""
         shards = [
-            self._query(
-                "read responses",
-                IndexName=INDEX_BY_DAY,
-                KeyConditionExpression="day_pk = :pk AND day_sk BETWEEN :lo AND :hi",
-                ExpressionAttributeValues={
-                    ":pk": {"S": f"{survey}#{shard}"},
-                    ":lo": {"S": f"{since}#"},
-                    ":hi": {"S": f"{until}#{LAST}"},
-                },
-            )
+            self._days("read responses", INDEX_BY_DAY, "day", f"{survey}#{shard}", since, until)
             for shard in range(self._shards(survey))
         ]
         held: dict[str, Any] | None = None
@@ -174,16 +165,7 @@ class DynamoResponses(DynamoDefinitions):
         keys = [
             (item["pk"]["S"], PERSONAL_SK)
             for shard in range(self._shards(survey))
-            for item in self._query(
-                "read texts",
-                IndexName=INDEX_RETENTION,
-                KeyConditionExpression="keep_pk = :pk AND keep_sk BETWEEN :lo AND :hi",
-                ExpressionAttributeValues={
-                    ":pk": {"S": f"{survey}#{shard}"},
-                    ":lo": {"S": f"{since}#"},
-                    ":hi": {"S": f"{until}#{LAST}"},
-                },
-            )
+            for item in self._days("read texts", INDEX_RETENTION, "keep", f"{survey}#{shard}", since, until)
         ]
         written = [
             item
@@ -197,6 +179,21 @@ class DynamoResponses(DynamoDefinitions):
             if (item["pk"]["S"], RESPONSE_SK) in cores  # deleted meanwhile
         ]
         return iter(sorted(found, key=lambda r: (r["day"], r["received_at"], r["id"])))
+
+    def _days(
+        self, what: str, index: str, key: str, pk: str, since: str, until: str
+    ) -> Iterator[dict[str, Any]]:
+        """Days since..until of partition `pk` of an index keyed `<key>_pk`, `<key>_sk` (day first)."""
+        return self._query(
+            what,
+            IndexName=index,
+            KeyConditionExpression=f"{key}_pk = :pk AND {key}_sk BETWEEN :lo AND :hi",
+            ExpressionAttributeValues={
+                ":pk": {"S": pk},
+                ":lo": {"S": f"{since}#"},
+                ":hi": {"S": f"{until}#{LAST}"},
+            },
+        )
 
     def get(self, survey: str, response_id: str) -> dict[str, Any] | None:
         core, personal = self._items(survey, response_id)
