@@ -285,7 +285,7 @@ class _HTTPServer(ThreadingHTTPServer):
 
     @property
     def open_connections(self) -> int:
-        return self.max_connections - self._slots._value  # type: ignore[attr-defined]
+        return self.max_connections - self._slots._value
 
     def _admit(self, address: str) -> bool:
         """Count a new connection against its client's share and take a slot for it. When either is full, a
@@ -806,8 +806,16 @@ class Server:
         return self.httpd.server_address[1]
 
     @property
-    def url(self) -> str:
+    def host(self) -> str:
+        """The address listened on. socketserver types it for every socket family (a Unix socket's name may
+        be bytes); an IPv4 or IPv6 socket's is always a str."""
         host = self.httpd.server_address[0]
+        assert isinstance(host, str)
+        return host
+
+    @property
+    def url(self) -> str:
+        host = self.host
         if host in ("0.0.0.0", "::", ""):
             host = "127.0.0.1"
         if ":" in host:
@@ -822,8 +830,7 @@ class Server:
         """Where phones on the network reach this server (none when it listens on loopback only)."""
         from .lan import network_addresses, url_host
 
-        host = self.httpd.server_address[0]
-        return [f"http://{url_host(address)}:{self.port}" for address in network_addresses(host)]
+        return [f"http://{url_host(address)}:{self.port}" for address in network_addresses(self.host)]
 
     def start(self) -> Server:
         self._thread = threading.Thread(
