@@ -24,27 +24,27 @@ ROOT = Path(__file__).resolve().parent.parent
 TREE = Path(".mypy_cache/tree")  # relative to ROOT: the prefix mypy prints, and [tool.mypy] mypy_path
 
 
-def package_dirs() -> dict[str, str]:
+def package_dirs(root: Path) -> dict[str, str]:
     """package-dir from pyproject.toml: import package -> folder, parents before their subpackages."""
-    with open(ROOT / "pyproject.toml", "rb") as f:
+    with open(root / "pyproject.toml", "rb") as f:
         mapping = tomllib.load(f)["tool"]["setuptools"]["package-dir"]
     return dict(sorted(mapping.items(), key=lambda item: item[0].count(".")))
 
 
-def link_tree(packages: dict[str, str]) -> dict[str, str]:
-    """Rebuild TREE from packages; return each linked path prefix -> the folder it stands for."""
-    tree = ROOT / TREE
+def link_tree(root: Path, packages: dict[str, str]) -> dict[str, str]:
+    """Rebuild root/TREE from packages; return each linked path prefix -> the folder it stands for."""
+    tree = root / TREE
     shutil.rmtree(tree, ignore_errors=True)
     prefixes = {}
     for package, folder in packages.items():
         target = tree / package.replace(".", "/")
         target.parent.mkdir(parents=True, exist_ok=True)
-        relative_to_parent = os.path.relpath(ROOT / folder, target.parent)
+        relative_to_parent = os.path.relpath(root / folder, target.parent)
         if any(other.startswith(package + ".") for other in packages):
             # A subpackage lives in another folder: a real directory holding this folder's entries, so the
             # subpackage's link can sit beside them.
             target.mkdir()
-            for entry in sorted((ROOT / folder).iterdir()):
+            for entry in sorted((root / folder).iterdir()):
                 if entry.name != "__pycache__":
                     (target / entry.name).symlink_to(os.path.relpath(entry, target))
         else:
@@ -53,20 +53,23 @@ def link_tree(packages: dict[str, str]) -> dict[str, str]:
     return prefixes
 
 
-def main(arguments: list[str]) -> int:
-    os.chdir(ROOT)
-    prefixes = link_tree(package_dirs())
-    # Longest prefix first: wowcard/collector/ before wowcard/.
-    ordered = sorted(prefixes.items(), key=lambda item: len(item[0]), reverse=True)
+def real_path(line: str, prefixes: dict[str, str]) -> str:
+    """A line of mypy's output with a linked path turned back into the folder path it stands for."""
+    # Longest prefix first: .mypy_cache/tree/wowcard/collector/ before .mypy_cache/tree/wowcard/.
+    for linked, folder in sorted(prefixes.items(), key=lambda item: len(item[0]), reverse=True):
+        if line.startswith(linked):
+            return folder + line[len(linked) :]
+    return line
+
+
+def main(arguments: list[str], root: Path = ROOT) -> int:
+    """mypy with root's [tool.mypy] settings over the linked tree; its exit code (0 clean, 1 type errors)."""
+    prefixes = link_tree(root, package_dirs(root))
     mypy = subprocess.run(
-        [sys.executable, "-m", "mypy", *arguments], stdout=subprocess.PIPE, text=True, check=False
+        [sys.executable, "-m", "mypy", *arguments], cwd=root, stdout=subprocess.PIPE, text=True, check=False
     )
     for line in mypy.stdout.splitlines():
-        for linked, folder in ordered:
-            if line.startswith(linked):
-                line = folder + line[len(linked) :]
-                break
-        print(line)
+        print(real_path(line, prefixes))
     return mypy.returncode
 
 
