@@ -1,5 +1,5 @@
-"""scripts/typecheck.py, the mypy step of scripts/test: it checks a package spread over folders under its import
-names, fails on a type error, and names the file a person edits."""
+"""scripts/typecheck.py, the mypy step of scripts/test: it checks a package spread over folders under its
+import names, fails on a type error, and names the file a person edits."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def project(tmp_path: Path) -> Path:
         """,
     )
     write(tmp_path / "app" / "__init__.py", "")
-    write(tmp_path / "app" / "sell.py", "from .store.stock import count\n\n\ndef left() -> int:\n    return count()\n")
+    write(tmp_path / "app" / "sell.py", "from .store.stock import count\n\nLEFT: int = count()\n")
     write(tmp_path / "store" / "__init__.py", "")
     write(tmp_path / "store" / "stock.py", "def count() -> int:\n    return 3\n")
     return tmp_path
