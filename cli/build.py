@@ -20,6 +20,8 @@ A printed URL is forever: the survey page of a person or location that
 left survey.toml (known from the previous manifest, and from every published definition version the command
 passes in) is replaced by a hand-off page (handoff.html) in the survey's brand and the page's language, which
 sends the customer on to the location's survey, or, for a location that closed, to the survey's locations.
+The thank-you and error pages of a language that left stay too (in the survey's first language): a page of
+that language still open on a phone, or an answer queued on it, is sent there once it is stored.
 """
 
 from __future__ import annotations
@@ -139,8 +141,8 @@ class BuildResult:
             )
         if self.handoffs:
             lines.append(
-                f"{len(self.handoffs)} printed pages of people or locations that left now hand off "
-                "to a survey page:"
+                f"{len(self.handoffs)} printed pages of people, locations or languages that left now "
+                "hand off to a survey page:"
             )
             lines += [f"  {line}" for line in handoff_lines(self.handoffs)]
         return "\n".join(lines)
@@ -199,8 +201,11 @@ def _write_site(site: Site, out: Path, progress: bool, published: set[str]) -> B
     writer = _Writer(out, survey.id)
     previous = _read_manifest(writer)
     current = [job.path for job in site.jobs()]
-    result.handoffs = site.handoffs((set(previous) | published) - set(current))
-    handoff_jobs = [site.handoff_job(handoff) for handoff in result.handoffs]
+    gone = (set(previous) | published) - set(current)
+    result.handoffs = site.handoffs(gone)
+    handoff_jobs = [site.handoff_job(handoff) for handoff in result.handoffs] + site.former_language_jobs(
+        gone
+    )
     planned = current + [job.path for job in handoff_jobs] + ["survey.json"]
     _write_manifest(writer, sorted(set(previous) | set(planned)))  # a failed build still knows what it wrote
     bar = _progress_bar(len(planned) - 1) if progress and len(planned) > PROGRESS_FROM else None
@@ -248,6 +253,11 @@ PRINTED_PAGE = re.compile(
     r"(?:(?P<lang>[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?)/)?"
     r"(?:s/(?P<staff>[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?)/|kiosk/)?index\.html\Z"
 )
+# The thank-you and error page of a language: where the collector and the pages of that language send a
+# customer, also after the language left (a page open in a phone's tab, an answer queued on it).
+LANGUAGE_PAGE = re.compile(
+    r"^(?P<kind>thanks|error)/(?P<lang>[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?)/index\.html\Z"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,13 +274,17 @@ class Handoff:
 
 
 def printed_paths(definitions: Iterable[survey_model.Definition]) -> set[str]:
-    """Every survey page (location, language and staff pages) the given definition versions had."""
+    """Every survey page (location, language, staff and kiosk pages) the given definition versions had, and
+    the thank-you and error page of each of their languages."""
     paths = set()
     for definition in definitions:
+        paths.update(
+            f"{kind}/{lang}/index.html" for kind in ("thanks", "error") for lang in definition.languages
+        )
         for location in definition.locations:
             staff = sorted(definition.staff_ids_at(location.id))
             for prefix in [f"{location.id}/"] + [f"{location.id}/{lang}/" for lang in definition.languages]:
-                paths.add(f"{prefix}index.html")
+                paths.update({f"{prefix}index.html", f"{prefix}kiosk/index.html"})
                 paths.update(f"{prefix}s/{person}/index.html" for person in staff)
     return paths
 
@@ -297,6 +311,11 @@ class Job:
     template: str
     lang: str
     extra: dict[str, Any]
+
+
+def language_page(path: str, kind: str, lang: str) -> Job:
+    """A thank-you or error page ("thanks" or "error") of a language, with its kind's style and script."""
+    return Job(path, kind, f"{kind}.html", lang, {"page_kind": kind})
 
 
 class Site:
@@ -450,9 +469,8 @@ class Site:
         versions = [("", survey.languages[0])] + [(lang, lang) for lang in survey.languages]
         for lang_dir, lang in versions:
             prefix = f"{lang_dir}/" if lang_dir else ""
-            thanks, error = {"page_kind": "thanks"}, {"page_kind": "error"}
-            yield Job(f"thanks/{prefix}index.html", "thanks", "thanks.html", lang, thanks)
-            yield Job(f"error/{prefix}index.html", "error", "error.html", lang, error)
+            yield language_page(f"thanks/{prefix}index.html", "thanks", lang)
+            yield language_page(f"error/{prefix}index.html", "error", lang)
         staff_at: dict[str, list[survey_model.Staff]] = {}
         for person in survey.staff:  # one pass: Survey.staff_at per location is quadratic for a chain
             for location_id in person.locations:
@@ -535,6 +553,17 @@ class Site:
             "targets": [{"name": names[t], "url": self.handoff_url(handoff, t)} for t in handoff.targets],
         }
         return Job(handoff.path, "handoff", "handoff.html", lang, extra)
+
+    def former_language_jobs(self, paths: Iterable[str]) -> list[Job]:
+        """The thank-you and error pages of languages that left (among `paths`, pages no longer written), kept
+        at their addresses in the survey's first language: a page of that language still open on a phone,
+        or an answer queued on it, is sent there after it is stored."""
+        jobs = []
+        for path in sorted(paths):
+            match = LANGUAGE_PAGE.match(path)
+            if match and match["lang"] not in self.survey.languages:
+                jobs.append(language_page(path, match["kind"], self.survey.languages[0]))
+        return jobs
 
     def handoff_url(self, handoff: Handoff, location: str) -> str:
         """The survey page a hand-off sends to: in the hand-off's language where the survey still has it,

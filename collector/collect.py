@@ -170,6 +170,7 @@ def _submit(incoming: Incoming, received_at: datetime) -> Reply:
     # survey's secret salt so the stored id does not give the client address away.
     secret = None if fields.get("id") else config.get_fairness_salt(incoming.survey)
     try:
+        answers.refuse_made_here(fields)
         record = answers.record(
             submission, definition, received_at, incoming.client, incoming.user_agent, secret=secret
         )

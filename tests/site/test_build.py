@@ -258,7 +258,7 @@ def test_pages_of_removed_locations_and_staff_become_hand_offs_and_nothing_else_
     result = build(survey_file)
     assert result.exit_code == 0, result.output
     assert "stale files" not in result.output  # a printed URL is forever (tests/site/test_leavers.py)
-    assert "12 printed pages of people or locations that left now hand off" in result.output
+    assert "12 printed pages of people, locations or languages that left now hand off" in result.output
     assert set(written(site)) == layout() | {site_build.MANIFEST, "cards/quay.pdf", "mill/notes.txt"}
     assert b"This page has moved" in (site / "mill" / "s" / "sam" / "index.html").read_bytes()
 
@@ -309,7 +309,7 @@ def test_owner_texts_are_escaped(survey_file: Path):
 def test_the_logo_is_a_minified_image_in_the_page(site: Path):
     page = (site / "quay" / "index.html").read_text()
     assert (
-        "<img class=\"logo\" src=\"data:image/svg+xml,<svg xmlns='http://www.w3.org/2000/svg' "
+        '<img class="logo" src="data:image/svg+xml,<svg xmlns=\'http://www.w3.org/2000/svg\' '
         "viewBox='0 0 64 64'><circle cx='32' cy='32' r='30' fill='%230b5d6b'/>"
         "<path d='M18 38h28v6H18z' fill='%23ffffff'/></svg>\" "
         'alt="" width="64" height="64">'
