@@ -276,7 +276,7 @@ class Handoff:
 def printed_paths(definitions: Iterable[survey_model.Definition]) -> set[str]:
     """Every survey page (location, language, staff and kiosk pages) the given definition versions had, and
     the thank-you and error page of each of their languages."""
-    paths = set()
+    paths: set[str] = set()
     for definition in definitions:
         paths.update(
             f"{kind}/{lang}/index.html" for kind in ("thanks", "error") for lang in definition.languages
