@@ -51,9 +51,12 @@ BUNDLE = "deployment.zip"
 README = "README.txt"
 # The collector's files the Lambda needs: its modules and its package data (openapi.json)...
 BUNDLED_SUFFIXES = (".py", ".json")
-# ...except those the Lambda never imports: the SQLite store (`wowcard serve` and the owner's machine only; on
-# AWS the store is always DynamoDB). tests/deploy/test_bundle.py runs the bundle alone to prove it works.
-NOT_IN_LAMBDA = frozenset({"store_sqlite.py"})
+# ...except the SQLite store (store_sqlite.py and its sqlite_*.py parts), which the Lambda never imports
+# (`wowcard serve` and the owner's machine only; on AWS the store is always DynamoDB).
+# tests/deploy/test_bundle.py runs the bundle alone to prove it works.
+NOT_IN_LAMBDA = frozenset(
+    {"store_sqlite.py", "sqlite_definitions.py", "sqlite_fairness.py", "sqlite_outbox.py"}
+)
 # The handlers Chalice names app.app (the API) and app.send_alerts (the scheduled alert sender).
 APP_PY = "from wowcard.collector.app import app, send_alerts  # noqa: F401\n"
 # The region only decides the AWS partition of the service principals Chalice writes (lambda.amazonaws.com).
