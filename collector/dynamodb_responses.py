@@ -418,10 +418,10 @@ class DynamoResponses(DynamoDefinitions):
         shards = set(range(self._shards(survey))) | {shard for _, _, shard in counts}
         stale: list[tuple[str, str]] = []
         for shard in sorted(shards):
-            for item in self._tally_items(survey, shard, since, until, ProjectionExpression="pk, sk"):
-                key = (item["pk"]["S"], item["sk"]["S"])
-                if key not in wanted:
-                    stale.append(key)
+            for existing in self._tally_items(survey, shard, since, until, ProjectionExpression="pk, sk"):
+                pk_sk = (existing["pk"]["S"], existing["sk"]["S"])
+                if pk_sk not in wanted:
+                    stale.append(pk_sk)
         requests = [{"DeleteRequest": {"Key": item_key(pk, sk)}} for pk, sk in stale]
         requests += [{"PutRequest": {"Item": item}} for item in wanted.values()]
         self._batch_write("replace tallies", requests)
