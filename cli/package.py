@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .aws_data_stack import data_template
@@ -41,6 +41,9 @@ from .aws_templates import (
     chalice_config,
     collector_policy,
 )
+
+if TYPE_CHECKING:
+    from chalice.package import PackageOptions
 
 DATA_TEMPLATE = "data.json"
 APP_TEMPLATE = "app.json"
@@ -146,20 +149,20 @@ def copy_collector(target: Path) -> list[str]:
     return copied
 
 
-class _PackageOptions:
-    """Chalice's PackageOptions without a boto3 client: it only needs service principals, which depend on the
-    region's partition, so packaging needs no credentials and no network."""
+def _package_options(region: str) -> PackageOptions:
+    """Chalice's PackageOptions for `region` without a boto3 client: it only needs service principals, which
+    depend on the region's partition, so packaging needs no credentials and no network. (Chalice is imported
+    here, not at the top: `wowcard` commands that do not package should not pay for it.)"""
+    import botocore.session
+    from chalice.awsclient import TypedAWSClient
+    from chalice.package import PackageOptions
 
-    def __init__(self, region: str):
-        import botocore.session
-        from chalice.awsclient import TypedAWSClient
+    class RegionPackageOptions(PackageOptions):
+        def service_principal(self, service: str) -> str:
+            suffix = self._client.endpoint_dns_suffix(service, region)
+            return self._client.service_principal(service, region, suffix)
 
-        self._region = region
-        self._client = TypedAWSClient(botocore.session.Session())
-
-    def service_principal(self, service: str) -> str:
-        suffix = self._client.endpoint_dns_suffix(service, self._region)
-        return self._client.service_principal(service, self._region, suffix)
+    return RegionPackageOptions(TypedAWSClient(botocore.session.Session()))
 
 
 def run_chalice(project: Path, stage: str, merge: Path, out: Path, region: str) -> None:
@@ -172,7 +175,7 @@ def run_chalice(project: Path, stage: str, merge: Path, out: Path, region: str) 
         with _chalice_import_scope(), contextlib.redirect_stdout(chatter):
             config = factory.create_config_obj(chalice_stage_name=stage)
             packager = factory.create_app_packager(
-                config, _PackageOptions(region), "cloudformation", "json", merge_template=str(merge)
+                config, _package_options(region), "cloudformation", "json", merge_template=str(merge)
             )
             packager.package_app(config, str(out), stage)
     except Exception as exc:  # Chalice raises plain RuntimeError/ValueError and its own types

@@ -160,8 +160,7 @@ class DynamoResponses(DynamoDefinitions):
             yield self._assemble(held, None)
 
     def texts(self, survey: str, since: str, until: str) -> Iterator[dict[str, Any]]:
-        """K Queries of the retention index (keys of the period's personal items), then the personal items
-        and, for those with a story or comment, their responses, by BatchGetItem (see store_dynamodb.py)."""
+        """The retention index, then BatchGetItem (store_dynamodb.py)."""
         keys = [
             (item["pk"]["S"], PERSONAL_SK)
             for shard in range(self._shards(survey))
@@ -445,10 +444,10 @@ class DynamoResponses(DynamoDefinitions):
         shards = set(range(self._shards(survey))) | {shard for _, _, shard in counts}
         stale: list[tuple[str, str]] = []
         for shard in sorted(shards):
-            for item in self._tally_items(survey, shard, since, until, ProjectionExpression="pk, sk"):
-                key = (item["pk"]["S"], item["sk"]["S"])
-                if key not in wanted:
-                    stale.append(key)
+            for existing in self._tally_items(survey, shard, since, until, ProjectionExpression="pk, sk"):
+                pk_sk = (existing["pk"]["S"], existing["sk"]["S"])
+                if pk_sk not in wanted:
+                    stale.append(pk_sk)
         requests = [{"DeleteRequest": {"Key": item_key(pk, sk)}} for pk, sk in stale]
         requests += [{"PutRequest": {"Item": item}} for item in wanted.values()]
         self._batch_write("replace tallies", requests)

@@ -39,6 +39,7 @@ class SqliteDefinitions:
         return self._run("publish a survey definition", work, write=True)
 
     def definition(self, survey: str, version: str | None = None) -> dict[str, Any] | None:
+        args: tuple[str, ...]
         if version is None:
             sql, args = "SELECT body FROM definitions WHERE survey = ? ORDER BY rowid DESC LIMIT 1", (survey,)
         else:

@@ -236,11 +236,8 @@ class Store(Protocol):
         """Raw responses received on days since..until, in (day, received_at, id) order, streamed."""
 
     def texts(self, survey: str, since: str, until: str) -> Iterator[dict[str, Any]]:
-        """The responses received on days since..until that carry what a customer wrote (`what` or
-        `comment`), in (day, received_at, id) order: what a report shows. Redacted or expired responses have
-        no words left and are not among them. Cost: the texts of the period, never the responses without
-        (SQLite: a partial index of responses with text; DynamoDB: the retention index, see
-        store_dynamodb.py)."""
+        """Responses of days since..until with a `what` or `comment` (not redacted nor expired), in (day,
+        received_at, id) order. Cost: the period's texts, never the responses without."""
 
     def get(self, survey: str, response_id: str) -> dict[str, Any] | None: ...
 

@@ -51,11 +51,9 @@ Key layout (`<sid>` survey, `<rid>` response id, `<k>` tally shard = hash of the
   which DynamoDB deletes by itself at `expires_at` (received + the definition's retention_days), and which
   `redact()` deletes on demand. Counted fields and tallies stay, so `wowcard verify` stays exact. Readers
   treat a personal item past its `expires_at` as gone (TTL deletes lazily).
-- A report's texts (what customers wrote) read the `retention` index too: K Queries for the period's days
-  give the keys of its personal items, then BatchGetItem reads those and the responses of the ones with a
-  story or comment. Cost: the period's personal items (contact-only ones are few) and its texts, never the
-  answers without words. No GSI of its own: a personal item lacks the response's fields (wow, ratings,
-  staff), so any index of texts would need the same BatchGetItem, and would add a write to every put.
+- Texts (reports, digest): K `retention` Queries give the period's personal items, BatchGetItem reads them
+  and the responses of those with words; never the answers without. No index of their own: it would need
+  the same BatchGetItem (a personal item has no wow, ratings, staff) and add a write to every put.
 - Exports and verify read the `by_day` index: K Queries for any date range, merged in (day, received_at,
   id) order; a response's personal item sorts right after it (`#C` < `#P`), so no extra reads are needed.
 - Retries: throttling, transaction conflicts, 5xx and connection errors are retried with jittered backoff

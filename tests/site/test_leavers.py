@@ -15,8 +15,8 @@ import pytest
 from click.testing import CliRunner
 from i18n.multilingual import make_multilingual
 
-from wowcard import build as site_build
 from wowcard.__main__ import cli
+from wowcard.build_result import gzipped_size
 from wowcard.collector import survey as survey_model
 from wowcard.collector.store import open_store
 
@@ -76,7 +76,7 @@ def test_a_staff_card_of_someone_who_left_hands_off_to_the_location_survey(multi
     assert "Esta página ha cambiado de dirección" in text_of(spanish)
     assert links(spanish) == {"/harbour/quay/es/": "Responder a la encuesta de Quay Street"}
     assert b"<script" not in spanish.read_bytes()  # a small page: brand, a sentence, a link
-    assert site_build.gzipped_size(spanish.read_bytes()) < 3_000
+    assert gzipped_size(spanish.read_bytes()) < 3_000
 
 
 def test_a_closed_location_hands_off_to_the_remaining_locations(survey_file: Path):
