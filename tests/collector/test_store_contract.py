@@ -15,6 +15,7 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_stand_ins import REGION
 
 from wowcard.collector import answers, tally
 from wowcard.collector.store import PERSONAL_FIELDS, Record, StoreError, open_store
@@ -26,8 +27,6 @@ from wowcard.collector.store_dynamodb import (
 )
 from wowcard.collector.store_sqlite import HOLDS_PERSONAL, SqliteStore
 from wowcard.collector.survey import Definition
-
-from .conftest import REGION
 
 SURVEY = "harbour"
 MakeRecord = Callable[..., Record]
