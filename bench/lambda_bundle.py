@@ -1,8 +1,9 @@
-"""The Lambda's share of a cold start that we control: the size of the deployment zip (app.py, Chalice's
-runtime and wowcard/collector/, as `chalice package` vendors them; boto3 comes from the Lambda runtime) and
-the time to import the collector app in a fresh interpreter that sees only that bundle and the standard
-library (`python -I -S`), median of several runs: from source as the zip ships it (the Lambda's read-only
-file system keeps no bytecode cache, so every cold start compiles), and precompiled for comparison.
+"""The Lambda's share of a cold start that we control: the size of the deployment zip that `wowcard package`
+writes (app.py, Chalice's runtime and the part of wowcard/collector/ the Lambda runs; boto3 comes from the
+Lambda runtime) and the time to import the collector app in a fresh interpreter that sees only that bundle
+and the standard library (`python -I -S`), median of several runs: from source as the zip ships it (the
+Lambda's read-only file system keeps no bytecode cache, so every cold start compiles), and precompiled for
+comparison.
 
     .venv/bin/python bench/lambda_bundle.py [--runs 9]
 """
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import compileall
-import inspect
 import statistics
 import subprocess
 import sys
@@ -19,12 +19,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-import chalice
-import chalice.app
+from wowcard import package
+from wowcard.aws_templates import Names
 
-import wowcard.collector
-
-APP_PY = "from wowcard.collector.app import app  # noqa: F401\n"
 MEASURE = (
     "import sys, time\n"
     "sys.path.insert(0, {bundle!r})\n"
@@ -36,20 +33,16 @@ MEASURE = (
 )
 
 
+def packaged_bundle(folder: Path) -> Path:
+    """The bundle `wowcard package` writes (the very bytes `wowcard deploy` uploads)."""
+    return package.package(Names("bench", "prod"), folder).bundle
+
+
 def bundle_files() -> dict[str, bytes]:
-    """Zip path → content, as Chalice lays out the deployment package."""
-    files = {
-        "app.py": APP_PY.encode(),
-        "chalice/__init__.py": Path(inspect.getfile(chalice)).read_bytes(),
-        "chalice/app.py": Path(inspect.getfile(chalice.app)).read_bytes(),
-    }
-    # `wowcard/` has no __init__.py in the bundle (as `wowcard package` stages it): a namespace holding only
-    # the collector.
-    collector = Path(wowcard.collector.__file__).parent
-    for path in sorted(collector.iterdir()):
-        if path.is_file() and path.suffix in (".py", ".json"):
-            files[f"wowcard/collector/{path.name}"] = path.read_bytes()
-    return files
+    """Zip path → content of the packaged bundle."""
+    with tempfile.TemporaryDirectory() as tmp:
+        with zipfile.ZipFile(packaged_bundle(Path(tmp))) as zf:
+            return {info.filename: zf.read(info) for info in zf.infolist() if not info.is_dir()}
 
 
 def measure(bundle: Path, runs: int, write_bytecode: bool) -> tuple[list[float], str, str]:
@@ -73,15 +66,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=9)
     args = parser.parse_args()
 
-    files = bundle_files()
     with tempfile.TemporaryDirectory() as tmp:
-        archive = Path(tmp) / "deployment.zip"
-        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
-            for name, data in files.items():
-                zf.writestr(name, data)
+        archive = packaged_bundle(Path(tmp) / "package")
         size = archive.stat().st_size
-        bundle = Path(tmp) / "bundle"
         with zipfile.ZipFile(archive) as zf:
+            files = {info.filename: zf.read(info) for info in zf.infolist() if not info.is_dir()}
+            bundle = Path(tmp) / "bundle"
             zf.extractall(bundle)
         cold, heavy, modules = measure(bundle, args.runs, write_bytecode=False)
         compileall.compile_dir(bundle, quiet=1)

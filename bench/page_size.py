@@ -1,15 +1,22 @@
 """Page weight of the example survey (`wowcard init`): raw and gzipped bytes per page kind, the largest page
 of every language wowcard ships texts for (the example's own English and Spanish texts, plus the owner texts
 below for the others: Chinese and Arabic weigh more per letter), and what the inlined assets weigh. Gzip is
-level 9, as `gzip -9c` measures it. Run: .venv/bin/python bench/page_size.py"""
+level 9, as `gzip -9c` measures it. First, the page a printed card leads to in the example as `wowcard init`
+writes it (English and Spanish), uncompressed, against a hand-written minimal accessible form with its own
+offline queue (issue 16: at most 3x its bytes), and where its bytes go.
+Run: .venv/bin/python bench/page_size.py"""
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 
 from wowcard import build, i18n, scaffold
 from wowcard.collector import survey as survey_model
+
+FLOOR = 4_800  # bytes: the hand-written minimal accessible form with its own offline queue (issue 16)
+MOST = 3  # times the floor, at most
 
 # The example's owner texts (tagline, thank-you, three promises) in the languages it does not ship with.
 MORE = {
@@ -67,7 +74,43 @@ def in_every_language(survey_file: Path) -> None:
     survey_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def parts(page: bytes) -> dict[str, int]:
+    """Where a page's bytes go: its inline style, script and logo, and the markup around them."""
+    text = page.decode("utf-8")
+    found = {
+        "style": sum(len(m.encode()) for m in re.findall(r"<style>(.*?)</style>", text, re.S)),
+        "script": sum(len(m.encode()) for m in re.findall(r"<script>(.*?)</script>", text, re.S)),
+        "logo": sum(len(m.encode()) for m in re.findall(r"<svg.*?</svg>|<img [^>]*>", text, re.S)),
+    }
+    return {**found, "markup": len(page) - sum(found.values())}
+
+
+def card_page() -> None:
+    """The example survey's default page, as `wowcard init` writes it, against the hand-written floor."""
+    with tempfile.TemporaryDirectory() as folder:
+        scaffold.init(Path(folder))
+        survey = survey_model.load(Path(folder) / "survey.toml")
+        build.build_site(survey, out=Path(folder) / "site")
+        location = survey.locations[0].id
+        kinds = {"survey page": f"{location}/", "kiosk page": f"{location}/kiosk/", "thank-you": "thanks/"}
+        sizes = {
+            kind: (Path(folder) / "site" / survey.id / path / "index.html").read_bytes()
+            for kind, path in kinds.items()
+        }
+    page = sizes["survey page"]
+    print(
+        f"the page a card leads to ({survey.id}/{location}/, `wowcard init` example): {len(page):,} bytes "
+        f"raw = {len(page) / FLOOR:.2f}x the hand-written floor of {FLOOR:,} "
+        f"(at most {MOST}x = {MOST * FLOOR:,})"
+    )
+    print(f"{'page':<12} {'raw bytes':>10} " + " ".join(f"{name:>8}" for name in parts(page)))
+    for kind, data in sizes.items():
+        print(f"{kind:<12} {len(data):>10,} " + " ".join(f"{size:>8,}" for size in parts(data).values()))
+    print()
+
+
 def main() -> None:
+    card_page()
     with tempfile.TemporaryDirectory() as folder:
         scaffold.init(Path(folder))
         in_every_language(Path(folder) / "survey.toml")
@@ -79,7 +122,7 @@ def main() -> None:
         f"budget {build.BUDGET:,} bytes gzipped per page"
     )
     print(f"{'page kind':<10} {'pages':>5} {'raw bytes':>10} {'gzipped':>8}   largest")
-    for kind in ("location", "language", "staff", "thanks", "error"):
+    for kind in ("location", "language", "staff", "kiosk", "thanks", "error"):
         pages = [page for page in result.pages if page.kind == kind]
         largest = max(pages, key=lambda page: page.gzipped)
         print(f"{kind:<10} {len(pages):>5} {largest.raw:>10,} {largest.gzipped:>8,}   {largest.path}")

@@ -197,7 +197,8 @@ def main() -> None:
         )
         print(
             f"  read: {tally_items:,} tally items (day x location x shard; DynamoDB items) = "
-            f"{tally_rows:,} SQLite tally rows (one per counter) + {len(result['stories'])} stories"
+            f"{tally_rows:,} SQLite tally rows (one per counter); "
+            f"texts: {result['responses_read']:,} responses of the period"
         )
 
         started = time.perf_counter()

@@ -29,10 +29,12 @@ from wowcard.collector import tally
 from wowcard.collector.store import open_store
 
 
-def start_server(folder: Path, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, int]:
-    """`wowcard serve --port 0` of the survey in `folder` as a subprocess; its port, once it listens."""
+def start_server(
+    folder: Path, env: dict[str, str] | None = None, extra: tuple[str, ...] = ()
+) -> tuple[subprocess.Popen, int]:
+    """`wowcard serve --port 0 [extra…]` of the survey in `folder` (a subprocess); its port, once up."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "wowcard", "serve", "-s", str(folder / "survey.toml"), "--port", "0"],
+        [sys.executable, "-m", "wowcard", "serve", "-s", str(folder / "survey.toml"), "--port", "0", *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

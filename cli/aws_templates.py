@@ -1,13 +1,14 @@
-"""CloudFormation for wowcard on AWS: the data stack (one per survey) and the app stack's merge template (one
-per stage), which Chalice's packager merges into its own SAM template for the collector.
-
-The data stack holds what must outlive any deployment: the DynamoDB table (derived from the store's own
-`table_definition()`, so the store and the template never disagree), retained on delete and on replacement,
-with point-in-time recovery and TTL; and the bucket the Lambda bundles are uploaded to.
+"""CloudFormation for wowcard on AWS: the names and limits every stack shares, and the app stack's merge
+template (one per stage), which Chalice's packager merges into its own SAM template for the collector. The
+data stack is in `aws_data_stack`, the WAF stack in `aws_waf_stack`.
 
 The app stack holds what a redeploy may replace: Chalice's REGIONAL API and Lambda, the collector's least-
 privilege role, the private pages bucket, and one CloudFront distribution that serves the pages at `/` and the
-API at `/api/*` (one origin: the page needs no CORS, and `crypto.randomUUID` has its secure context). It also
+API at `/api/*` (one origin: the page needs no CORS, and `crypto.randomUUID` has its secure context). The API
+has exactly one stage, `api`, throttled and access-logged (30 days), and answers only requests carrying the
+origin secret CloudFront adds (collector/origin.py; the secret is a NoEcho parameter, kept in SSM by `wowcard
+deploy`). With `[limits] waf = true` the distribution uses a WAF web ACL with a per-client rate-based rule,
+from its own stack in us-east-1 (`aws_waf_stack`: CloudFront's web ACLs must live there). It also
 holds the alert sender: Chalice's scheduled function `send_alerts` (every minute) with its own role, which may
 read and settle the outbox and, when the survey has `[alerts]`, read the one SSM SecureString parameter that
 holds the webhook URL (the template names the parameter, never its value); without `[alerts]` its schedule
@@ -31,6 +32,16 @@ DEFAULT_STAGE = "prod"
 APP_NAME = "wowcard"
 # Chalice's API Gateway stage: `/api/s/{survey}/responses` at CloudFront reaches the route with no rewriting.
 API_STAGE = "api"
+# Setting it in SAM's Globals stops SAM adding a second, unthrottled stage named "Stage".
+OPENAPI_VERSION = "3.0.1"
+# The header CloudFront adds to every API request (collector/origin.py checks it).
+ORIGIN_HEADER = "x-wowcard-origin"
+# One line per API request: who called what and what they got; nothing from the body or headers.
+ACCESS_LOG_FORMAT = (
+    '{"requestId":"$context.requestId","time":"$context.requestTime","ip":"$context.identity.sourceIp",'
+    '"method":"$context.httpMethod","path":"$context.path","status":"$context.status",'
+    '"bytes":"$context.responseLength","latencyMs":"$context.responseLatency"}'
+)
 # Names Chalice gives the resources it generates (checked after packaging by `package.check_merged`).
 CHALICE_FUNCTION = "APIHandler"
 CHALICE_ROLE = "ApiHandlerRole"
@@ -136,16 +147,31 @@ class Names:
         """The SSM SecureString parameter holding the webhook URL (`wowcard deploy` writes it)."""
         return f"/wowcard/{self.survey}/{self.stage}/alerts-webhook"
 
+    @property
+    def origin_parameter(self) -> str:
+        """The SSM SecureString parameter listing the origin secrets (`wowcard deploy` writes it)."""
+        return f"/wowcard/{self.survey}/{self.stage}/origin-secret"
+
+    @property
+    def access_log_group(self) -> str:
+        return f"/aws/apigateway/wowcard-{self.survey}-{self.stage}"
+
+    @property
+    def waf_stack(self) -> str:
+        """The web ACL's stack, in us-east-1 whatever the stage's region."""
+        return f"wowcard-{self.survey}-{self.stage}-waf"
+
 
 @dataclass(frozen=True, slots=True)
 class Limits:
     """What caps the bill and sizes the Lambda. At 5 requests/s sustained the API answers at most ~13 million
-    requests a month; the reserved concurrency caps the Lambdas running at once."""
+    requests a month; a reserved concurrency (opt-in) also caps the Lambdas running at once."""
 
     memory_mb: int = 256
     timeout_seconds: int = 10
-    # None: no reservation (a new AWS account's concurrency quota of 10 leaves nothing to reserve).
-    reserved_concurrency: int | None = 10
+    # None (the default): no reservation. Lambda keeps 100 of the account's concurrency unreserved, and a new
+    # account's quota may be 10 in all, so any reservation would fail its first deploy.
+    reserved_concurrency: int | None = None
     throttle_rate: float = 5.0
     throttle_burst: int = 20
     log_retention_days: int = 30
@@ -180,70 +206,10 @@ def get_att(name: str, attribute: str) -> dict[str, list[str]]:
     return {"Fn::GetAtt": [name, attribute]}
 
 
-# --- the data stack -----------------------------------------------------------------------------------------
+# --- shared by the stacks ----------------------------------------------------------------------------------
 
 
-def data_template(names: Names) -> dict[str, Any]:
-    return combine(
-        {"Description": f"wowcard data for survey {names.survey}: responses table and Lambda bundles"},
-        table_resources(names),
-        artifacts_resources(),
-    )
-
-
-def table_properties(create_table: Mapping[str, Any], table_name: str, ttl_attribute: str) -> dict[str, Any]:
-    """CreateTable arguments (the store's `table_definition()`) as AWS::DynamoDB::Table properties. An
-    argument this function does not know fails loudly: the template never silently drops part of the table."""
-    props: dict[str, Any] = {"TableName": table_name, "BillingMode": "PAY_PER_REQUEST"}
-    for key, value in create_table.items():
-        if key == "TableName":
-            continue
-        if key in ("AttributeDefinitions", "KeySchema", "LocalSecondaryIndexes", "TableClass"):
-            props[key] = value
-        elif key == "BillingMode":
-            if value != "PAY_PER_REQUEST":
-                raise ValueError(f"the table must be on-demand (PAY_PER_REQUEST), not {value}")
-        elif key == "GlobalSecondaryIndexes":
-            props[key] = [{k: v for k, v in index.items() if k != "ProvisionedThroughput"} for index in value]
-        elif key == "StreamSpecification":
-            if value.get("StreamEnabled"):
-                props[key] = {"StreamViewType": value["StreamViewType"]}
-        elif key == "SSESpecification":
-            props[key] = {("SSEEnabled" if k == "Enabled" else k): v for k, v in value.items()}
-        elif key == "DeletionProtectionEnabled":
-            props[key] = bool(value)
-        elif key == "Tags":
-            props[key] = list(value)
-        else:
-            raise ValueError(f"table_definition() has {key}, which wowcard's template does not translate yet")
-    props["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
-    props["TimeToLiveSpecification"] = {"AttributeName": ttl_attribute, "Enabled": True}
-    # A second guard beside Retain: the table cannot be deleted by any API call until this is turned off.
-    props["DeletionProtectionEnabled"] = True
-    return props
-
-
-def table_resources(names: Names) -> dict[str, Any]:
-    from .collector import store_dynamodb
-
-    props = table_properties(store_dynamodb.table_definition(), names.table, store_dynamodb.TTL_ATTRIBUTE)
-    return {
-        "Resources": {
-            "Table": {
-                "Type": "AWS::DynamoDB::Table",
-                "DeletionPolicy": "Retain",
-                "UpdateReplacePolicy": "Retain",
-                "Properties": props,
-            }
-        },
-        "Outputs": {
-            "TableName": {"Value": ref("Table")},
-            "TableArn": {"Value": get_att("Table", "Arn")},
-        },
-    }
-
-
-def _private_bucket_properties() -> dict[str, Any]:
+def private_bucket_properties() -> dict[str, Any]:
     return {
         "PublicAccessBlockConfiguration": {
             "BlockPublicAcls": True,
@@ -260,23 +226,6 @@ def _private_bucket_properties() -> dict[str, Any]:
     }
 
 
-def artifacts_resources() -> dict[str, Any]:
-    props = _private_bucket_properties()
-    props["LifecycleConfiguration"] = {
-        "Rules": [
-            {
-                "Id": "abort-incomplete-uploads",
-                "Status": "Enabled",
-                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
-            }
-        ]
-    }
-    return {
-        "Resources": {"ArtifactsBucket": {"Type": "AWS::S3::Bucket", "Properties": props}},
-        "Outputs": {"ArtifactsBucket": {"Value": ref("ArtifactsBucket")}},
-    }
-
-
 # --- the app stack (merged into Chalice's SAM template) -----------------------------------------------------
 
 
@@ -287,7 +236,7 @@ def app_merge_template(names: Names, limits: Limits, alerts: bool = False) -> di
         collector_role(names),
         collector_function(names, limits),
         alerts_resources(names, limits, alerts),
-        api_stage(limits),
+        api_stage(names, limits),
         pages_bucket(),
         distribution(names),
         budget(names),
@@ -316,8 +265,24 @@ def parameters(names: Names, limits: Limits) -> dict[str, Any]:
                 "MinValue": 1,
                 "Description": "Monthly budget in USD for the whole account",
             },
+            "OriginSecret": {
+                "Type": "String",
+                "NoEcho": True,
+                "MinLength": 16,
+                "AllowedPattern": "[A-Za-z0-9_-]+",
+                "Description": f"What CloudFront sends in {ORIGIN_HEADER} (`wowcard deploy` keeps it in SSM "
+                f"{names.origin_parameter})",
+            },
+            "WebAclArn": {
+                "Type": "String",
+                "Default": "",
+                "Description": "The distribution's WAF web ACL (its us-east-1 stack's output); empty: none",
+            },
         },
-        "Conditions": {"HasBudget": {"Fn::Not": [{"Fn::Equals": [ref("BudgetEmail"), ""]}]}},
+        "Conditions": {
+            "HasBudget": {"Fn::Not": [{"Fn::Equals": [ref("BudgetEmail"), ""]}]},
+            "HasWaf": {"Fn::Not": [{"Fn::Equals": [ref("WebAclArn"), ""]}]},
+        },
     }
 
 
@@ -341,6 +306,7 @@ def collector_policy(names: Names) -> dict[str, Any]:
             # The streams of this one log group (their names are made by Lambda at run time).
             "Resource": [_log_streams(names.log_group)],
         },
+        *read_parameter_statements("OriginSecret", names.origin_parameter),
     ]
     return {"Version": "2012-10-17", "Statement": statements}
 
@@ -375,6 +341,8 @@ def collector_function(names: Names, limits: Limits) -> dict[str, Any]:
                             "WOWCARD_STORE": sub("dynamodb:${TableName}"),
                             # Pages and API share CloudFront's origin: form redirects stay relative.
                             "WOWCARD_REDIRECT_BASE": "",
+                            # Where the origin secrets are, not what they are.
+                            "WOWCARD_ORIGIN_SECRET": f"ssm:{names.origin_parameter}",
                         }
                     },
                 },
@@ -387,10 +355,34 @@ def _log_streams(log_group: str) -> dict[str, str]:
     return sub(f"arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{log_group}:*")
 
 
+def parameter_arn(name: str) -> dict[str, str]:
+    return sub(f"arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{name}")
+
+
 def webhook_parameter_arn(names: Names) -> dict[str, str]:
-    return sub(
-        f"arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{names.webhook_parameter}"
-    )
+    return parameter_arn(names.webhook_parameter)
+
+
+def read_parameter_statements(sid: str, name: str) -> list[dict[str, Any]]:
+    """Reading one SSM SecureString parameter: GetParameter on it, and decrypting only through SSM, only for
+    that parameter. SecureString parameters use the account's default key (aws/ssm), whose id differs per
+    account, so the conditions, not the resource, narrow kms:Decrypt to this one parameter."""
+    parameter = parameter_arn(name)
+    return [
+        {"Sid": sid, "Effect": "Allow", "Action": ["ssm:GetParameter"], "Resource": [parameter]},
+        {
+            "Sid": f"Decrypt{sid}",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt"],
+            "Resource": [sub("arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*")],
+            "Condition": {
+                "StringEquals": {
+                    "kms:ViaService": sub("ssm.${AWS::Region}.amazonaws.com"),
+                    "kms:EncryptionContext:PARAMETER_ARN": parameter,
+                }
+            },
+        },
+    ]
 
 
 def alerts_policy(names: Names, alerts: bool) -> dict[str, Any]:
@@ -413,24 +405,7 @@ def alerts_policy(names: Names, alerts: bool) -> dict[str, Any]:
         },
     ]
     if alerts:
-        parameter = webhook_parameter_arn(names)
-        statements += [
-            {"Sid": "Webhook", "Effect": "Allow", "Action": ["ssm:GetParameter"], "Resource": [parameter]},
-            {
-                # SecureString parameters use the account's default key (aws/ssm) through SSM; the key's id
-                # differs per account, so the conditions, not the resource, narrow it to this one parameter.
-                "Sid": "DecryptWebhook",
-                "Effect": "Allow",
-                "Action": ["kms:Decrypt"],
-                "Resource": [sub("arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*")],
-                "Condition": {
-                    "StringEquals": {
-                        "kms:ViaService": sub("ssm.${AWS::Region}.amazonaws.com"),
-                        "kms:EncryptionContext:PARAMETER_ARN": parameter,
-                    }
-                },
-            },
-        ]
+        statements += read_parameter_statements("Webhook", names.webhook_parameter)
     return {"Version": "2012-10-17", "Statement": statements}
 
 
@@ -471,11 +446,24 @@ def alerts_resources(names: Names, limits: Limits, alerts: bool) -> dict[str, An
     }
 
 
-def api_stage(limits: Limits) -> dict[str, Any]:
+def api_stage(names: Names, limits: Limits) -> dict[str, Any]:
+    """The API's one stage: throttled (the bill's cap) and access-logged (the evidence of abuse)."""
     return {
+        "Globals": {"Api": {"OpenApiVersion": OPENAPI_VERSION}},
         "Resources": {
+            "ApiAccessLogs": {
+                "Type": "AWS::Logs::LogGroup",
+                "Properties": {
+                    "LogGroupName": names.access_log_group,
+                    "RetentionInDays": limits.log_retention_days,
+                },
+            },
             CHALICE_API: {
                 "Properties": {
+                    "AccessLogSetting": {
+                        "DestinationArn": get_att("ApiAccessLogs", "Arn"),
+                        "Format": ACCESS_LOG_FORMAT,
+                    },
                     "MethodSettings": [
                         {
                             "ResourcePath": "/*",
@@ -483,10 +471,10 @@ def api_stage(limits: Limits) -> dict[str, Any]:
                             "ThrottlingRateLimit": limits.throttle_rate,
                             "ThrottlingBurstLimit": limits.throttle_burst,
                         }
-                    ]
+                    ],
                 }
-            }
-        }
+            },
+        },
     }
 
 
@@ -495,7 +483,7 @@ def pages_bucket() -> dict[str, Any]:
     only_this_distribution = {"StringEquals": {"AWS:SourceArn": distribution_arn}}
     return {
         "Resources": {
-            "PagesBucket": {"Type": "AWS::S3::Bucket", "Properties": _private_bucket_properties()},
+            "PagesBucket": {"Type": "AWS::S3::Bucket", "Properties": private_bucket_properties()},
             "PagesBucketPolicy": {
                 "Type": "AWS::S3::BucketPolicy",
                 "Properties": {
@@ -581,6 +569,8 @@ def distribution(names: Names) -> dict[str, Any]:
         "Id": "api",
         "DomainName": sub(f"${{{CHALICE_API}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}"),
         "CustomOriginConfig": {"OriginProtocolPolicy": "https-only", "OriginSSLProtocols": ["TLSv1.2"]},
+        # Replaces any viewer header of the same name: only CloudFront can send the secret.
+        "OriginCustomHeaders": [{"HeaderName": ORIGIN_HEADER, "HeaderValue": ref("OriginSecret")}],
     }
     pages = {
         "TargetOriginId": "pages",
@@ -636,6 +626,7 @@ def distribution(names: Names) -> dict[str, Any]:
                         "Origins": [pages_origin, api_origin],
                         "DefaultCacheBehavior": pages,
                         "CacheBehaviors": [api],
+                        "WebACLId": {"Fn::If": ["HasWaf", ref("WebAclArn"), ref("AWS::NoValue")]},
                     }
                 },
             },

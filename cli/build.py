@@ -4,6 +4,8 @@
     <out>/<survey>/<location>/<lang>/index.html          the survey page, every language
     <out>/<survey>/<location>/s/<staff>/index.html       a staff member preselected (staff cards)
     <out>/<survey>/<location>/<lang>/s/<staff>/index.html
+    <out>/<survey>/<location>/kiosk/index.html           the counter tablet's page (docs/kiosk.md)
+    <out>/<survey>/<location>/<lang>/kiosk/index.html
     <out>/<survey>/thanks/index.html, thanks/<lang>/index.html
     <out>/<survey>/error/index.html, error/<lang>/index.html
     <out>/<survey>/survey.json                           the compiled public definition
@@ -55,6 +57,14 @@ MAX_BACK_LINKS = 8  # the error page links back to each location only while the 
 WRITERS = 3  # threads compressing and writing pages while the next ones render
 BATCH = 32  # pages handed to a writer at once
 IN_FLIGHT = 8  # batches waiting for a writer, at most: bounds memory on a 30,000-page chain
+# The kinds of page, and what page.css and page.js (Jinja templates) are rendered with for each: a page
+# carries only the style and the code it uses.
+PAGE_KINDS = {
+    "survey": {"form": True, "kiosk": False, "thanks": False},
+    "kiosk": {"form": True, "kiosk": True, "thanks": False},
+    "thanks": {"form": False, "kiosk": False, "thanks": True},
+    "error": {"form": False, "kiosk": False, "thanks": False},  # and hand-offs; its script sends the queue
+}
 # Field names the collector can name in an error redirect (`error/<lang>/#<field>`), in page order; error.html
 # holds a message for each.
 ERROR_FIELDS = (
@@ -298,7 +308,7 @@ class Site:
         survey: survey_model.Survey,
         action: str,
         env: Any,
-        assets: dict[str, str],
+        assets: dict[str, Any],
         asset_sizes: dict[str, int],
         palette: contrast.Palette,
         texts: dict[str, i18n.Texts],
@@ -334,16 +344,17 @@ class Site:
         action = collector_action(survey.id, collector_url)
         env = render.environment(theme)
         try:
-            css_text, css_file = render.source(env, "page.css")
-            js_text, js_file = render.source(env, "page.js")
-            # "</" inside an inline <style> or <script> would end it early: escaped, it means the same.
-            assets = {
-                "css": rcssmin.cssmin(css_text).replace("</", "<\\/"),
-                "js": rjsmin.jsmin(js_text).replace("</", "<\\/"),
-            }
+            style, script = render.template(env, "page.css"), render.template(env, "page.js")
+            assets: dict[str, Any] = {"styles": {}, "scripts": {}}
+            for kind, flags in PAGE_KINDS.items():
+                # "</" inside an inline <style> or <script> would end it early: escaped, it means the same.
+                css = rcssmin.cssmin(render.render(style, flags))
+                js = rjsmin.jsmin(render.render(script, {**_script_constants(), **flags}))
+                assets["styles"][kind] = css.replace("</", "<\\/")
+                assets["scripts"][kind] = js.replace("</", "<\\/")
             sizes = {
-                f"page.css ({css_file})": gzipped_size(assets["css"].encode()),
-                f"page.js ({js_file})": gzipped_size(assets["js"].encode()),
+                f"page.css ({style.filename})": gzipped_size(assets["styles"]["survey"].encode()),
+                f"page.js ({script.filename})": gzipped_size(assets["scripts"]["survey"].encode()),
             }
             assets["logo"] = ""
             if survey.brand.logo is not None:
@@ -356,7 +367,7 @@ class Site:
             raise BuildError(str(exc)) from None
 
     def _language_context(
-        self, lang: str, assets: dict[str, str], palette: contrast.Palette
+        self, lang: str, assets: dict[str, Any], palette: contrast.Palette
     ) -> dict[str, Any]:
         survey = self.survey
         texts = self.texts[lang]
@@ -376,8 +387,12 @@ class Site:
             "gettext": texts.gettext,
             "ngettext": texts.ngettext,
             "palette": palette,
-            "css": Markup(assets["css"]),
-            "js": Markup(assets["js"]),
+            "styles": {kind: Markup(css) for kind, css in assets["styles"].items()},
+            "scripts": {kind: Markup(js) for kind, js in assets["scripts"].items()},
+            "page_kind": "survey",  # which of PAGE_KINDS' style and script the page carries
+            "kiosk": False,
+            "review_url": survey.review_url,
+            "review_site": _host(survey.review_url),
             "logo": Markup(assets["logo"]),
             "brand": brand,
             "question": i18n.question(survey, texts),
@@ -435,8 +450,9 @@ class Site:
         versions = [("", survey.languages[0])] + [(lang, lang) for lang in survey.languages]
         for lang_dir, lang in versions:
             prefix = f"{lang_dir}/" if lang_dir else ""
-            yield Job(f"thanks/{prefix}index.html", "thanks", "thanks.html", lang, {})
-            yield Job(f"error/{prefix}index.html", "error", "error.html", lang, {})
+            thanks, error = {"page_kind": "thanks"}, {"page_kind": "error"}
+            yield Job(f"thanks/{prefix}index.html", "thanks", "thanks.html", lang, thanks)
+            yield Job(f"error/{prefix}index.html", "error", "error.html", lang, error)
         staff_at: dict[str, list[survey_model.Staff]] = {}
         for person in survey.staff:  # one pass: Survey.staff_at per location is quadratic for a chain
             for location_id in person.locations:
@@ -456,6 +472,19 @@ class Site:
                 }
                 yield Job(
                     f"{base}index.html", "location" if not lang_dir else "language", "page.html", lang, page
+                )
+                yield Job(
+                    f"{base}kiosk/index.html",
+                    "kiosk",
+                    "page.html",
+                    lang,
+                    {
+                        **page,
+                        "kiosk": True,
+                        "page_kind": "kiosk",
+                        "auto": False,
+                        "languages": self._language_links(location.id, "kiosk"),
+                    },
                 )
                 for person in staff:
                     yield Job(
@@ -501,6 +530,7 @@ class Site:
         places = self.localized[lang][0]
         names = {loc.id: places.get(loc.id, loc).name for loc in self.survey.locations}
         extra = {
+            "page_kind": "error",  # the error page's style: notes and links, no form
             "place": names.get(handoff.location, ""),
             "targets": [{"name": names[t], "url": self.handoff_url(handoff, t)} for t in handoff.targets],
         }
@@ -564,6 +594,17 @@ def _load_texts(survey: survey_model.Survey, theme: Path | None) -> dict[str, i1
         except i18n.CatalogError as exc:
             raise BuildError(str(exc), f"languages[{i}]", survey.source) from None
     return texts
+
+
+def _script_constants() -> dict[str, Any]:
+    """What page.js is given at build time, so that the script and the collector share one definition."""
+    return {"sources": list(answers.SOURCES)}
+
+
+def _host(url: str | None) -> str:
+    """The site a link leads to, as the customer reads it (www. left out)."""
+    match = re.match(r"^https://(?:www\.)?([^/:]+)", url or "")
+    return match.group(1) if match else ""
 
 
 def _site_path(site_url: str | None) -> str:

@@ -3,6 +3,8 @@ responses there are), with spreadsheet formula injection neutralised.
 
 A cell a spreadsheet would run as a formula (one starting with =, +, -, @, a tab or a carriage return) gets a
 leading apostrophe, so a customer's comment `=HYPERLINK(...)` shows as text when the owner opens the file.
+Text in CSV goes through `safe_text` (terminal escapes, control and bidi characters removed; line breaks
+kept); JSON Lines keeps the text as stored.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 
+from .collector.safe_text import json_safe, safe_text
 from .collector.store import RESPONSE_FIELDS
 
 EXPORT_FORMATS = ("csv", "jsonl")
@@ -24,8 +27,9 @@ def defuse(value: str) -> str:
 
 
 def csv_cell(value: Any) -> str:
-    """How one response field reads in a CSV cell: empty for None, true/false, promises joined by spaces;
-    text defused. Numbers are written as numbers (a rating is never a formula)."""
+    """How one value reads in a CSV cell: empty for None, true/false, lists joined by spaces; text made safe
+    (`safe_text`, line breaks kept) and defused. Numbers are written as numbers (a rating is never a
+    formula)."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -33,8 +37,8 @@ def csv_cell(value: Any) -> str:
     if isinstance(value, int | float):
         return str(value)
     if isinstance(value, list | tuple):
-        return defuse(" ".join(str(v) for v in value))
-    return defuse(str(value))
+        return defuse(safe_text(" ".join(str(v) for v in value)))
+    return defuse(safe_text(value, keep_newlines=True))
 
 
 def write_csv(responses: Iterable[Mapping[str, Any]], out: TextIO) -> int:
@@ -50,10 +54,13 @@ def write_csv(responses: Iterable[Mapping[str, Any]], out: TextIO) -> int:
 
 def write_jsonl(responses: Iterable[Mapping[str, Any]], out: TextIO) -> int:
     """One JSON object per line with every field of RESPONSE_FIELDS (null when absent), keys in that order.
-    JSON is for programs, so text is exported as stored: defusing is a spreadsheet concern."""
+    JSON is for programs, so text is exported as stored (defusing is a spreadsheet concern), with what a
+    terminal would act on written as \\u escapes (`json_safe`)."""
     count = 0
     for response in responses:
-        out.write(json.dumps({name: response.get(name) for name in RESPONSE_FIELDS}, ensure_ascii=False))
+        out.write(
+            json_safe(json.dumps({name: response.get(name) for name in RESPONSE_FIELDS}, ensure_ascii=False))
+        )
         out.write("\n")
         count += 1
     return count

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .aws_data_stack import data_template
 from .aws_templates import (
     ALERTS_POLICY_FILE,
     CHALICE_ALERTS_FUNCTION,
@@ -32,21 +33,24 @@ from .aws_templates import (
     CHALICE_API,
     CHALICE_FUNCTION,
     CHALICE_ROLE,
+    OPENAPI_VERSION,
     Limits,
     Names,
     alerts_policy,
     app_merge_template,
     chalice_config,
     collector_policy,
-    data_template,
 )
 
 DATA_TEMPLATE = "data.json"
 APP_TEMPLATE = "app.json"
 BUNDLE = "deployment.zip"
 README = "README.txt"
-# The collector's files the Lambda needs: its modules and its package data (openapi.json).
+# The collector's files the Lambda needs: its modules and its package data (openapi.json)...
 BUNDLED_SUFFIXES = (".py", ".json")
+# ...except those the Lambda never imports: the SQLite store (`wowcard serve` and the owner's machine only; on
+# AWS the store is always DynamoDB). tests/deploy/test_bundle.py runs the bundle alone to prove it works.
+NOT_IN_LAMBDA = frozenset({"store_sqlite.py"})
 # The handlers Chalice names app.app (the API) and app.send_alerts (the scheduled alert sender).
 APP_PY = "from wowcard.collector.app import app, send_alerts  # noqa: F401\n"
 # The region only decides the AWS partition of the service principals Chalice writes (lambda.amazonaws.com).
@@ -123,13 +127,14 @@ def stage_project(project: Path, names: Names, limits: Limits, alerts: bool = Fa
 
 
 def copy_collector(target: Path) -> list[str]:
-    """Copy the installed `wowcard.collector` (modules and package data, no caches) into `target`.
+    """Copy the installed `wowcard.collector` (modules and package data the Lambda uses, no caches) into
+    `target`.
     `wowcard/` gets no __init__.py: in the bundle it is a namespace holding the collector and nothing of the
     CLI."""
     target.mkdir(parents=True)
     copied = []
     for entry in sorted(resources.files("wowcard.collector").iterdir(), key=lambda e: e.name):
-        if entry.is_file() and entry.name.endswith(BUNDLED_SUFFIXES):
+        if entry.is_file() and entry.name.endswith(BUNDLED_SUFFIXES) and entry.name not in NOT_IN_LAMBDA:
             (target / entry.name).write_bytes(entry.read_bytes())
             copied.append(entry.name)
     return copied
@@ -220,6 +225,8 @@ def check_merged(template: dict[str, Any], names: Names, alerts: bool = False) -
         problems.append(f"no {CHALICE_API} API")
     elif api["Properties"].get("EndpointConfiguration") != "REGIONAL":
         problems.append("the API is not REGIONAL")
+    if template.get("Globals", {}).get("Api", {}).get("OpenApiVersion") != OPENAPI_VERSION:
+        problems.append("SAM's Globals lost OpenApiVersion, so SAM would add a second, unthrottled stage")
     if problems:
         raise PackageError("Chalice's template does not match wowcard's merge: " + "; ".join(problems))
 

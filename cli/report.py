@@ -3,11 +3,12 @@
 Pure functions over `TallyRow`s (DESIGN.md invariant 3: a report reads about days x locations x shards tally
 items, whatever the number of responses), plus the recount that `wowcard verify` compares tallies with. The
 one function that touches a store, `gather()`, only calls the Store protocol: tallies for the numbers, the
-small `stories` query for the words a team huddle reads out, and the small `followups` list for how fast
-follow-ups are closed (only responses that asked for one, never the whole history).
+responses of the period (and only those) for the words customers wrote (`report_texts`), and the small
+`followups` list for how fast follow-ups are closed (only responses that asked for one).
 
-The report is a plain JSON-ready dict whose shape is documented by `report.schema.json`; every output
-format renders that one dict, so the numbers agree across table, JSON, CSV, Markdown and HTML.
+The report is a plain JSON-ready dict whose shape is documented by `report.schema.json`; `report_model`
+cuts it into sections once and every output format draws those, so the numbers agree across table, JSON,
+CSV, Markdown and HTML.
 """
 
 from __future__ import annotations
@@ -20,16 +21,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from . import i18n
-from .collector import names, tally
+from .collector import names, tally, verdict
 from .collector.store import Store, TallyRow
 from .collector.survey import RATING_SCALE, RATINGS, Definition
 
-FORMAT_VERSION = 2  # 2 added followup_times and flagged_recognitions
+# 2 added followup_times and flagged_recognitions; 3: one leaderboard entry per person with its locations,
+# every story, `said`, trend verdicts and rolling rates, per-location trends.
+FORMAT_VERSION = 3
 BY_CHOICES = ("day", "week", "month", "location", "staff", "promise", "language", "src")
 DEFAULT_WEEKS = 8
-STORIES_PER_STAFF = 3
-# "The rule of 1 %": a week meets the goal when its wow rate is at least last week's times 1.01.
-GOAL_PERCENT = 1
 RATIO_DIGITS = 4
 DEFAULT_FOLLOWUP_GOAL_HOURS = 24
 HOURS_DIGITS = 2
@@ -98,12 +98,15 @@ def build(
     include_flagged: bool = False,
     items_read: int | None = None,
     followup_goal_hours: int = DEFAULT_FOLLOWUP_GOAL_HOURS,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Every number of the report from tally rows (already summed over shards). Stories and the time to
-    close follow-ups are attached by `attach_stories` and `attach_followup_times` (they come from their own
-    small queries, not from tallies)."""
+    """Every number of the report from tally rows (already summed over shards); `now` decides which week is
+    still running. What customers wrote and the time to close follow-ups are attached by
+    `report_texts.attach_texts` and `attach_followup_times` (they come from the period's responses and the
+    follow-up list, not tallies)."""
     if by is not None and by not in BY_CHOICES:
         raise ValueError(f"by must be one of {', '.join(BY_CHOICES)}")
+    today = today_in(definition.time_zone, now)
     given = [r for r in rows if location is None or r.location == location]
     rows = [r for r in given if period.since.isoformat() <= r.day <= period.until.isoformat()]
     total = tally.sum_counts(r.counts for r in rows)
@@ -135,11 +138,15 @@ def build(
         "followups": {"requested": followups, "done": followups_done, "open": followups - followups_done},
         "followup_times": followup_times((), definition, period, location, followup_goal_hours, None),
         "flagged_recognitions": flagged_recognitions(rows, definition),
-        "trend": trend(given, period),
+        "trend": trend(given, period, today),
         "stories": [],
+        "stories_total": {},
+        "said": [],
+        "said_total": 0,
+        "responses_read": None,
         "items_read": items_read,
         "by": by,
-        "groups": groups(rows, definition, period, by, location, include_flagged) if by else [],
+        "groups": groups(given, definition, period, by, location, include_flagged, today) if by else [],
     }
     return report
 
@@ -180,8 +187,9 @@ def _leaderboard(
     only_location: str | None,
     include_flagged: bool,
 ) -> tuple[list[dict[str, Any]], int, int]:
-    """One entry per staff member and location: everyone the survey lists there (a zero is news too) and
-    any id the tallies hold that the survey no longer lists. Unnamed recognitions are counted apart."""
+    """One entry per person, counted across every location they were recognised at, with the split per
+    location: everyone the survey lists (a zero is news too) and any id the tallies hold that the survey
+    no longer lists. Unnamed recognitions are counted apart."""
     pairs: dict[tuple[str, str], None] = {}
     for s in definition.staff:
         for loc in s.locations:
@@ -191,23 +199,31 @@ def _leaderboard(
         for staff_id in sorted(_ids_with_prefix(counts, "staff:") | _ids_with_prefix(counts, "flagged:")):
             if staff_id != tally.UNNAMED_STAFF:
                 pairs.setdefault((staff_id, loc), None)
-    entries = []
+    people: dict[str, dict[str, Any]] = {}
     for staff_id, loc in pairs:
         counts = by_location.get(loc, {})
-        entries.append(
+        person = people.setdefault(
+            staff_id,
+            {"id": staff_id, "name": staff_name(definition, staff_id), "count": 0, "flagged": 0},
+        )
+        here = _recognitions(counts, staff_id, include_flagged)
+        flagged_here = counts.get(f"flagged:{staff_id}", 0)
+        person["count"] += here
+        person["flagged"] += flagged_here
+        person.setdefault("locations", []).append(
             {
-                "id": staff_id,
-                "name": staff_name(definition, staff_id),
                 "location": loc,
                 "location_name": location_name(definition, loc),
-                "count": _recognitions(counts, staff_id, include_flagged),
-                "flagged": counts.get(f"flagged:{staff_id}", 0),
+                "count": here,
+                "flagged": flagged_here,
             }
         )
+    entries = list(people.values())
     named = sum(e["count"] for e in entries)
     for e in entries:
         e["share"] = round(e["count"] / named, RATIO_DIGITS) if named else 0.0
-    entries.sort(key=lambda e: (-e["count"], e["name"].casefold(), e["id"], e["location"]))
+        e["locations"].sort(key=lambda p: (-p["count"], p["location_name"].casefold(), p["location"]))
+    entries.sort(key=lambda e: (-e["count"], e["name"].casefold(), e["id"]))
     unnamed = sum(_recognitions(c, tally.UNNAMED_STAFF, include_flagged) for c in by_location.values())
     flagged = sum(v for c in by_location.values() for k, v in c.items() if k.startswith("flagged:"))
     return entries, unnamed, flagged
@@ -272,70 +288,102 @@ def _promises(total: Mapping[str, int], definition: Definition) -> list[dict[str
     ]
 
 
-def trend(rows: Iterable[TallyRow], period: Period) -> list[dict[str, Any]]:
-    """ISO weeks (Monday first) of the period with the wow rate, its relative change from the week before,
-    and whether it met the rule of 1 % (this week >= last week x 1.01). Weeks count only the days inside
-    the period; the first week is compared with the whole week before it when `rows` include that week
-    (`gather` reads it), else it has nothing to compare with. A week or its predecessor with no wow answers
-    cannot meet or miss the goal."""
+ROLLING_WEEKS = 4
+
+
+def trend(rows: Iterable[TallyRow], period: Period, today: date) -> list[dict[str, Any]]:
+    """ISO weeks (Monday first) of the period: the wow rate, the rolling rate of the last 4 weeks, the change
+    from the week before and the verdict on the rule of 1 % (goal: last week's rate x 1.01; see `verdict`).
+    Weeks count only the days inside the period; earlier weeks in `rows` (`gather` reads 3 weeks before the
+    first) give the first weeks their comparison and rolling rate. The week holding `today` (or later) is
+    in progress."""
     start = week_start(period.since)
-    baseline = start - timedelta(weeks=1)
+    earliest = start - timedelta(weeks=ROLLING_WEEKS - 1)
     rows = list(rows)
     inside = [r for r in rows if period.since.isoformat() <= r.day <= period.until.isoformat()]
-    before = [r for r in rows if baseline.isoformat() <= r.day < start.isoformat()]
+    before = [r for r in rows if earliest.isoformat() <= r.day < start.isoformat()]
     by_week = _sum_by(inside, lambda r: iso_week(date.fromisoformat(r.day)))
+    earlier = _sum_by(before, lambda r: iso_week(date.fromisoformat(r.day)))
+    # Without any row before the period (not read), the first weeks have nothing to compare with.
+    history: list[Mapping[str, int] | None] = [
+        earlier.get(iso_week(earliest + timedelta(weeks=i)), {}) if before else None
+        for i in range(ROLLING_WEEKS - 1)
+    ]
     weeks: list[dict[str, Any]] = []
-    previous: Mapping[str, int] | None = tally.sum_counts(r.counts for r in before) if before else None
     while start <= period.until:
         counts = by_week.get(iso_week(start), {})
-        first, last = max(start, period.since), min(start + timedelta(days=6), period.until)
-        yes, no = counts.get("wow_yes", 0), counts.get("wow_no", 0)
-        rate = ratio(yes, yes + no)
-        entry: dict[str, Any] = {
-            "week": iso_week(start),
-            "start": start.isoformat(),
-            "days": (last - first).days + 1,
-            "responses": counts.get("n", 0),
-            "wow_yes": yes,
-            "wow_no": no,
-            "wow_rate": rate,
-            "change": None,
-            "goal": None,
-            "met_goal": None,
-        }
-        if previous is not None:
-            p_yes, p_no = previous.get("wow_yes", 0), previous.get("wow_no", 0)
-            if p_yes + p_no:
-                p_rate = p_yes / (p_yes + p_no)
-                entry["goal"] = round(p_rate * (100 + GOAL_PERCENT) / 100, RATIO_DIGITS)
-                if rate is not None:
-                    entry["change"] = round((yes / (yes + no)) / p_rate - 1, RATIO_DIGITS) if p_yes else None
-                    # Exact in integers: yes/(yes+no) >= p_yes/(p_yes+p_no) * 101/100.
-                    entry["met_goal"] = yes * (p_yes + p_no) * 100 >= (100 + GOAL_PERCENT) * p_yes * (
-                        yes + no
-                    )
-        weeks.append(entry)
-        previous = counts
+        weeks.append(_week_entry(start, counts, history, period, today))
+        history.append(counts)
         start += timedelta(weeks=1)
     return weeks
+
+
+def _week_entry(
+    start: date,
+    counts: Mapping[str, int],
+    history: Sequence[Mapping[str, int] | None],
+    period: Period,
+    today: date,
+) -> dict[str, Any]:
+    first, last = max(start, period.since), min(start + timedelta(days=6), period.until)
+    yes, no = counts.get("wow_yes", 0), counts.get("wow_no", 0)
+    rate = ratio(yes, yes + no)
+    window = [counts, *[h for h in history[-(ROLLING_WEEKS - 1) :] if h is not None]]
+    rolling_yes = sum(c.get("wow_yes", 0) for c in window)
+    rolling_answered = rolling_yes + sum(c.get("wow_no", 0) for c in window)
+    previous = history[-1] if history else None
+    # The rule of 1 %, judged by the collector's one rule (verdict.py: a 95 % Wilson interval test, shared
+    # with the weekly digest); a week before the period that was not read has nothing to compare with.
+    p_yes, p_no = (previous.get("wow_yes", 0), previous.get("wow_no", 0)) if previous is not None else (0, 0)
+    judged = verdict.wow_rate_verdict(yes, no, p_yes, p_no)
+    change = (
+        round((yes / (yes + no)) / (p_yes / (p_yes + p_no)) - 1, RATIO_DIGITS) if yes + no and p_yes else None
+    )
+    running = start + timedelta(days=6) >= today  # the week holding today is never judged
+    judged_word = verdict.IN_PROGRESS if running else judged.verdict
+    interval = (
+        None if judged.low is None else [round(judged.low, RATIO_DIGITS), round(judged.high, RATIO_DIGITS)]
+    )
+    return {
+        "week": iso_week(start),
+        "start": start.isoformat(),
+        "days": (last - first).days + 1,
+        "responses": counts.get("n", 0),
+        "wow_yes": yes,
+        "wow_no": no,
+        "wow_rate": rate,
+        "interval": interval,
+        "rolling_rate": ratio(rolling_yes, rolling_answered),
+        "change": change,
+        "goal": None if judged.goal is None else round(judged.goal, RATIO_DIGITS),
+        "verdict": judged_word,
+        "met_goal": {verdict.MET: True, verdict.MISSED: False}.get(judged_word or ""),
+    }
 
 
 # --- --by groups ------------------------------------------------------------------------------------------
 
 
+UNKNOWN = "unknown"  # the --by src / language row of answers that carry no source or language
+
+
 def groups(
-    rows: list[TallyRow],
+    given: list[TallyRow],
     definition: Definition,
     period: Period,
     by: str,
     location: str | None,
     include_flagged: bool,
+    today: date,
 ) -> list[dict[str, Any]]:
     """The report cut by one dimension. Days, weeks, months and locations partition the responses, so each
-    group has its own wow rate; staff, promises, languages and sources are counters within the responses,
-    so their groups carry a count and a share only (the other fields are null)."""
+    group has its own wow rate (a location also its ratings and weekly trend); staff, promises, languages
+    and sources are counters within the responses, so their groups carry a count and a share only (the
+    other fields are null). Sources and languages get an "unknown" row for answers without one, so their
+    shares add up to 100 %."""
+    rows = [r for r in given if period.since.isoformat() <= r.day <= period.until.isoformat()]
     if by in ("day", "week", "month", "location"):
-        return _partition_groups(rows, definition, period, by, location)
+        return _partition_groups(given, rows, definition, period, by, location, today)
     total = tally.sum_counts(r.counts for r in rows)
     prefix = _PREFIX_OF[by]
     if by == "staff":
@@ -360,11 +408,22 @@ def groups(
             texts = {}
         labels = {key: texts.get(key, key) for key in ids}
         whole = total.get("n", 0)
+        missing = whole - sum(counts.values())
+        if by in ("src", "language") and missing > 0 and UNKNOWN not in counts:
+            ids.append(UNKNOWN)
+            counts[UNKNOWN] = missing
+            labels[UNKNOWN] = "unknown (not recorded)"
     return [_group(key, labels[key], count=counts[key], share=ratio(counts[key], whole)) for key in ids]
 
 
 def _partition_groups(
-    rows: list[TallyRow], definition: Definition, period: Period, by: str, location: str | None
+    given: list[TallyRow],
+    rows: list[TallyRow],
+    definition: Definition,
+    period: Period,
+    by: str,
+    location: str | None,
+    today: date,
 ) -> list[dict[str, Any]]:
     if by == "location":
         keys = [loc.id for loc in definition.locations if location in (None, loc.id)]
@@ -381,6 +440,10 @@ def _partition_groups(
     for key in keys:
         counts = sums.get(key, {})
         n = counts.get("n", 0)
+        extra: dict[str, Any] = {}
+        if by == "location":
+            extra["ratings"] = {name: _rating(counts, name)["average"] for name in RATINGS}
+            extra["trend"] = trend([r for r in given if r.location == key], period, today)
         out.append(
             _group(
                 key,
@@ -394,65 +457,35 @@ def _partition_groups(
                 recognitions=sum(v for k, v in counts.items() if k.startswith("staff:")),
                 comments=counts.get("comments", 0),
                 followups=counts.get("followups", 0),
+                **extra,
             )
         )
     return out
 
 
 def _group(key: str, label: str, **values: Any) -> dict[str, Any]:
-    fields = ("count", "share", "responses", "wow_yes", "wow_no", "wow_rate", "recognitions", "comments")
-    return {"key": key, "label": label, **{f: values.get(f) for f in (*fields, "followups")}}
+    return {"key": key, "label": label, **{f: values.get(f) for f in GROUP_FIELDS}}
 
 
-# --- stories ----------------------------------------------------------------------------------------------
-
-
-def story_staff(report: Mapping[str, Any]) -> list[str]:
-    """Whose stories to read: staff recognised in the period, most recognised first."""
-    return list(dict.fromkeys(e["id"] for e in report["staff"] if e["count"] > 0))
-
-
-def attach_stories(
-    report: dict[str, Any],
-    definition: Definition,
-    fetched: Mapping[str, Sequence[Mapping[str, Any]]],
-    limit: int = STORIES_PER_STAFF,
-) -> dict[str, Any]:
-    """Add the latest few "what did they do" per staff member (newest first) from the period and location
-    of the report. Redacted stories have no words left and are skipped; so are flagged recognitions unless
-    the report includes them."""
-    since, until = report["period"]["since"], report["period"]["until"]
-    only = report["location"]["id"] if report["location"] else None
-    stories = []
-    for staff_id in story_staff(report):
-        kept = [
-            r
-            for r in fetched.get(staff_id, ())
-            if r.get("what")
-            and since <= r["day"] <= until
-            and only in (None, r["location"])
-            and (report["include_flagged"] or not r.get("flagged"))
-        ]
-        for r in kept[:limit]:
-            stories.append(
-                {
-                    "staff": staff_id,
-                    "name": staff_name(definition, staff_id),
-                    "location": r["location"],
-                    "location_name": location_name(definition, r["location"]),
-                    "day": r["day"],
-                    "received_at": r["received_at"],
-                    "what": r["what"],
-                }
-            )
-    report["stories"] = stories
-    return report
+GROUP_FIELDS = (
+    "count",
+    "share",
+    "responses",
+    "wow_yes",
+    "wow_no",
+    "wow_rate",
+    "recognitions",
+    "comments",
+    "followups",
+    "ratings",
+    "trend",
+)
 
 
 # --- follow-ups: how fast they are closed ----------------------------------------------------------------
 
 
-def _instant(text: str) -> datetime:
+def instant(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
@@ -467,13 +500,13 @@ def _median(values: Sequence[float]) -> float | None:
 
 def _closing(followups: Sequence[Mapping[str, Any]], goal_hours: int, now: datetime | None) -> dict[str, Any]:
     hours = [
-        (_instant(f["done_at"]) - _instant(f["received_at"])).total_seconds() / 3600
+        (instant(f["done_at"]) - instant(f["received_at"])).total_seconds() / 3600
         for f in followups
         if f.get("done_at")
     ]
     still_open = [f for f in followups if not f.get("done_at")]
     overdue = (
-        sum(1 for f in still_open if (now - _instant(f["received_at"])).total_seconds() > goal_hours * 3600)
+        sum(1 for f in still_open if (now - instant(f["received_at"])).total_seconds() > goal_hours * 3600)
         if now is not None
         else 0
     )
@@ -539,16 +572,16 @@ def gather(
     location: str | None = None,
     by: str | None = None,
     include_flagged: bool = False,
-    stories_per_staff: int = STORIES_PER_STAFF,
     followup_goal_hours: int = DEFAULT_FOLLOWUP_GOAL_HOURS,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Read what a report needs from a store and build it: one tallies read (the period and the week before
-    it, for the first week's trend), one small stories query per recognised staff member, and the list of
-    follow-ups (open and closed) for the time it takes to close them."""
+    """Read what a report needs from a store and build it. Numbers: one tallies read (the period and the 3
+    weeks before it, for the first weeks' comparison and 4-week rolling rate). Texts: the responses received
+    in the period, no earlier, no later (texts are not tallied). Follow-ups: the list of those asked for
+    (open and closed), for the time it takes to close them."""
+    now = now or datetime.now(UTC)
     before = items_read(store)
-    # From the Monday a week before the first week: the first week's rule of 1 % compares with that week.
-    first = week_start(period.since) - timedelta(weeks=1)
+    first = week_start(period.since) - timedelta(weeks=ROLLING_WEEKS - 1)
     rows = store.tallies(definition.survey, first.isoformat(), period.until.isoformat(), location)
     after = items_read(store)
     report = build(
@@ -560,14 +593,14 @@ def gather(
         include_flagged=include_flagged,
         items_read=None if before is None or after is None else after - before,
         followup_goal_hours=followup_goal_hours,
+        now=now,
     )
-    # Ask for more than we show: some of the latest may fall outside the period or location.
-    fetched = {
-        sid: store.stories(definition.survey, sid, stories_per_staff * 4) for sid in story_staff(report)
-    }
-    attach_stories(report, definition, fetched, stories_per_staff)
+    from .report_texts import attach_texts  # it names people and places with this module's helpers
+
+    responses = store.responses(definition.survey, period.since.isoformat(), period.until.isoformat())
+    attach_texts(report, definition, responses)
     followups = store.followups(definition.survey, include_done=True)
-    return attach_followup_times(report, definition, followups, now or datetime.now(UTC))
+    return attach_followup_times(report, definition, followups, now)
 
 
 def items_read(store: Any) -> int | None:

@@ -8,7 +8,7 @@ The request format (frozen here; later features fill these fields, they never ch
 | id        | 8-64 of [A-Za-z0-9_-]  | the page script's response id; absent without JavaScript |
 | v         | definition version     | required: the page's build; every published version is kept           |
 | lang      | language code          | the page's language (default: the survey's first language)            |
-| src       | card, sign, kiosk …    | where the customer found the link (script only)                       |
+| src       | card, sign, kiosk …    | where the customer found the link (script; a kiosk page's form too)   |
 | device    | 8-64 of [A-Za-z0-9_-]  | random token from the page's localStorage (fair recognition)          |
 | location  | location id            | required                                                              |
 | wow       | yes / no               | did anyone exceed your expectations (may be skipped)                  |

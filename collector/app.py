@@ -13,13 +13,26 @@ from typing import Any
 
 from chalice import Chalice, Rate, Response
 
-from . import collect, config
+from . import collect, config, origin
 from .answers import FORM
 
 app = Chalice(app_name="wowcard")
 
 CONTENT_TYPES = [FORM, "application/json", "text/plain"]
 ALERTS_FUNCTION = "send_alerts"
+
+
+# --- the origin secret (origin.py): registered first, so it runs before anything else ---------------------
+
+
+@app.middleware("http")
+def only_through_cloudfront(event: Any, get_response: Any) -> Response:
+    """On AWS, a request without the origin secret CloudFront adds was sent around CloudFront: 403."""
+    refused = collect.origin_refusal(event.headers.get(origin.HEADER))
+    return get_response(event) if refused is None else _response(refused)
+
+
+# --- routes ------------------------------------------------------------------------------------------------
 
 
 @app.route("/s/{survey}/responses", methods=["POST"], content_types=CONTENT_TYPES)

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .safe_text import safe_text
+
 WORD_JOINER = "\u2060"
 MENTION = re.compile(r"(?<![\w.])@")
 MARKDOWN_LINK = re.compile(r"\](\s*)\(")
@@ -24,7 +26,7 @@ BARE_LINK = re.compile(r"(?i)(?<=[a-z0-9+.-]:)(//)|\b(www)(\.)")
 
 def safe(value: Any) -> str:
     """`value` as one line a chat shows literally: no control characters, mentions or links."""
-    folded = " ".join("".join(c if c.isprintable() else " " for c in str(value)).split())
+    folded = safe_text(value)  # the one rule for stored text shown to a person (safe_text.py)
     text = folded.replace("<", "‹").replace(">", "›")
     text = MENTION.sub("@" + WORD_JOINER, text)
     text = MARKDOWN_LINK.sub(lambda m: "]" + m.group(1) + WORD_JOINER + "(", text)

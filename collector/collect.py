@@ -348,6 +348,21 @@ def preflight(incoming: Incoming) -> Reply:
 # --- GET /healthz, GET /openapi.json ---------------------------------------------------------------------
 
 
+def origin_refusal(presented: str | None) -> Reply | None:
+    """None when the request may go on: no origin secret is configured, or it carries a current one; else
+    403 (sent around CloudFront), or 503 when the secrets cannot be read right now (the page retries)."""
+    from .origin import SecretUnavailable
+
+    guard = config.get_origin_guard()
+    try:
+        if guard is None or guard.allows(presented):
+            return None
+    except SecretUnavailable as exc:
+        log.error("origin secret unavailable (answered 503): %s", exc)
+        return unavailable()
+    return error(403, "this API answers only through the survey's own site", None)
+
+
 def health() -> Reply:
     """Cheap on purpose: it answers that the function runs, without a store read per probe."""
     engine = config.settings.store_url.split(":", 1)[0]

@@ -18,6 +18,8 @@ process (Chalice's `get_store()` pattern). `wowcard serve` and the tests change 
 |                                  |                              | sends (AWS)                              |
 | WOWCARD_ALERTS_WEBHOOK           | none                         | where the webhook URL is: `ssm:NAME` on  |
 |                                  |                              | AWS (never the URL itself in a template) |
+| WOWCARD_ORIGIN_SECRET            | none (every request allowed) | `ssm:NAME`: only requests carrying a     |
+|                                  |                              | secret listed there are answered (AWS)   |
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from .survey import DEFAULT_STORE
 if TYPE_CHECKING:
     from .alerts import Sender
     from .definitions import Definitions
+    from .origin import OriginGuard
     from .store import Store
 
 log = logging.getLogger("wowcard.collector")
@@ -61,6 +64,8 @@ class Settings:
     # The scheduled alert sender (AWS): which survey, and where its webhook URL is ("ssm:NAME").
     alerts_survey: str | None = None
     alerts_webhook: str | None = field(default=None, repr=False)
+    # Where the origin secrets are ("ssm:NAME", see origin.py); None: no check (`wowcard serve`, tests).
+    origin_secret: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
@@ -74,6 +79,7 @@ class Settings:
             redirect_base=environ.get("WOWCARD_REDIRECT_BASE"),
             alerts_survey=environ.get("WOWCARD_ALERTS_SURVEY") or None,
             alerts_webhook=environ.get("WOWCARD_ALERTS_WEBHOOK") or None,
+            origin_secret=environ.get("WOWCARD_ORIGIN_SECRET") or None,
         )
 
 
@@ -101,6 +107,7 @@ _store: Store | None = None
 _definitions: Definitions | None = None
 _salts: dict[str, bytes] = {}
 _sender: Sender | None = None
+_guard: OriginGuard | None = None
 
 
 def get_store() -> Store:
@@ -161,6 +168,21 @@ def get_sender() -> Sender | None:
         return _sender
 
 
+def get_origin_guard() -> OriginGuard | None:
+    """The origin-secret check of the current settings (made on first use, then kept with its cache), or
+    None when the settings name no secret."""
+    global _guard
+    current = settings
+    if current.origin_secret is None:
+        return None
+    with _lock:
+        if _guard is None:
+            from .origin import guard_from
+
+            _guard = guard_from(current.origin_secret, current.aws_region, current.aws_endpoint_url)
+        return _guard
+
+
 def now() -> datetime:
     return settings.clock()
 
@@ -176,9 +198,9 @@ def configure(**changes: Any) -> Settings:
 
 def close() -> None:
     """Close the store (at shutdown, or before the settings change); the next request opens it again."""
-    global _store, _definitions, _sender
+    global _store, _definitions, _sender, _guard
     with _lock:
-        store, _store, _definitions, _sender = _store, None, None, None
+        store, _store, _definitions, _sender, _guard = _store, None, None, None, None
         _salts.clear()
     if store is not None:
         store.close()

@@ -22,6 +22,7 @@ LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?\Z")
 # Path segments the site layout uses next to location ids (DESIGN.md "Requests, versions and URLs").
 RESERVED_LOCATION_IDS = frozenset({"thanks", "error", "api", "cards", "s", "survey.json"})
 RATINGS = ("people", "process", "product")
+REVIEW_URL = re.compile(r"^https://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(:\d+)?(/\S*)?\Z")  # a public page: https only
 QUESTIONS = ("who", "what", "ratings", "promises", "comment", "contact")
 RATING_SCALE = (1, 5)
 DEFAULT_STORE = "sqlite:.wowcard/responses.db"
@@ -159,6 +160,7 @@ class Survey:
     time_zone: str = "UTC"
     languages: tuple[str, ...] = DEFAULT_LANGUAGES
     site_url: str | None = None
+    review_url: str | None = None  # one public review page, linked from every thank-you page
     store: str = DEFAULT_STORE
     retention_days: int = 365
     shards: int = 4
@@ -168,6 +170,9 @@ class Survey:
     recognition_limit: int = DEFAULT_RECOGNITION_LIMIT
     address_limit: int = DEFAULT_ADDRESS_LIMIT
     followup_goal_hours: int = DEFAULT_FOLLOWUP_GOAL_HOURS
+    # `[limits] waf = true`: `wowcard deploy` puts a WAF web ACL with a per-client rate limit in front of the
+    # stage's CloudFront (costs about 6 USD a month; docs/deploy.md). Not part of the compiled definition.
+    waf: bool = False
     # Owner texts given per language (`text.es = "…"`): field path → language → text. The fields above hold
     # the default language's; `text()` picks another.
     translations: dict[str, dict[str, str]] = field(default_factory=dict, hash=False)
@@ -365,8 +370,17 @@ def parse(data: dict[str, Any], folder: Path | None = None, source: Path | None 
                 "site_url", f'{quoted(site_url)} is not a URL such as "https://survey.example.com"'
             )
         site_url = site_url.rstrip("/")
+    review_url = top.string("review_url", default=None)
+    if review_url is not None and not REVIEW_URL.match(review_url):
+        raise SurveyError(
+            "review_url",
+            f'{quoted(review_url)} is not an https:// URL such as "https://g.page/r/your-shop/review"',
+        )
     alerts_table = top.table("alerts")
     alerts = _alerts(alerts_table) if "alerts" in top.data else None
+    limits_table = top.table("limits")
+    waf = limits_table.boolean("waf", default=False)
+    limits_table.done()
     survey = Survey(
         id=survey_id,
         brand=brand,
@@ -379,6 +393,7 @@ def parse(data: dict[str, Any], folder: Path | None = None, source: Path | None 
         time_zone=time_zone,
         languages=languages,
         site_url=site_url,
+        review_url=review_url,
         store=store,
         retention_days=top.integer("retention_days", 1, 3650, default=365),
         shards=top.integer("shards", 1, 64, default=4),
@@ -386,6 +401,7 @@ def parse(data: dict[str, Any], folder: Path | None = None, source: Path | None 
         source=source,
         translations=top.translations,
         alerts=alerts,
+        waf=waf,
         **_fairness(top.table("fairness")),
         followup_goal_hours=top.integer(
             "followup_goal_hours", 1, 24 * 90, default=DEFAULT_FOLLOWUP_GOAL_HOURS

@@ -1,11 +1,11 @@
 """Whether a week's wow rate met the rule of 1 % against the week before, judged honestly: only when the
 change is outside the noise of that week's number of answers.
 
-The test: the 95 % Wilson score interval of this week's wow rate (yes / (yes + no)) is compared with the goal,
-last week's rate x 1.01. The whole interval at or above the goal: "met"; the whole interval below it:
-"missed"; the goal inside the interval: "too_few" (too few answers to tell). No wow answers this week:
-"too_few"; none the week before: None (nothing to compare with). The week still running is "in_progress"
-and never judged (the caller says so).
+The test: the 95 % Wilson score interval of this week's wow rate (yes / (yes + no)) is compared with the
+goal, last week's rate x 1.01 (at most 100 %). The whole interval above the goal: "met"; the whole interval
+below it: "missed"; the goal inside the interval: "too_few" (too few answers to tell). No wow answers this
+week: "too_few"; none the week before: None (nothing to compare with). The week still running is
+"in_progress" and never judged (the caller says so).
 
 Here, in the collector, because the weekly digest sent by the Lambda needs it; reports import it too.
 """
@@ -57,11 +57,12 @@ def wow_rate_verdict(yes: int, no: int, previous_yes: int, previous_no: int) -> 
     rate = yes / total if total else None
     if not previous:
         return WowVerdict(None, rate, None, None, None)
-    goal = previous_yes / previous * (100 + GOAL_PERCENT) / 100
+    # A week after a perfect one can at best be perfect too: the goal stops at 100 %.
+    goal = min(previous_yes / previous * (100 + GOAL_PERCENT) / 100, 1.0)
     if not total:
         return WowVerdict(TOO_FEW, None, goal, None, None)
     low, high = wilson_interval(yes, total)
-    if low >= goal:
+    if low > goal:  # strictly: after a week of 0 %, a week of 0 of 2 has met nothing
         verdict = MET
     elif high < goal:
         verdict = MISSED

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import shlex
 import signal
+import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import click
 
 from ..options import InputError, load_survey, survey_option
+from ..serve_limits import MAX_CONNECTIONS, RATE_PER_MINUTE, Limits
 from ..store_select import StoreChoice, describe, opened_store, resolve, store_options
 
 
@@ -43,7 +46,21 @@ def publish(survey_path: Path, store_choice: StoreChoice) -> None:
     show_default=True,
     help="Address to listen on (0.0.0.0 lets phones on your network answer).",
 )
-def serve(survey_path: Path, port: int, host: str) -> None:
+@click.option(
+    "--max-connections",
+    type=click.IntRange(1, 100_000),
+    default=MAX_CONNECTIONS,
+    show_default=True,
+    help="Connections served at once; more are answered 503 at once.",
+)
+@click.option(
+    "--rate-limit",
+    type=click.IntRange(0, 1_000_000),
+    default=RATE_PER_MINUTE,
+    show_default=True,
+    help="Requests per minute from one client address (a shop's Wi-Fi is one address); 0: no limit.",
+)
+def serve(survey_path: Path, port: int, host: str, max_connections: int, rate_limit: int) -> None:
     """Serve the survey pages and the collector from one origin, storing answers in the survey's [store]
     (SQLite beside survey.toml by default). Publishes the current definition and rebuilds stale pages first.
     Ctrl-C stops it; answers already received are kept."""
@@ -54,7 +71,8 @@ def serve(survey_path: Path, port: int, host: str) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     try:
-        server = serving.Server(survey, host, port)
+        limits = Limits(max_connections=max_connections, rate_per_minute=rate_limit)
+        server = serving.Server(survey, host, port, limits=limits)
     except serving.ServeError as exc:
         raise click.ClickException(str(exc)) from None
     from ..build import BuildError
@@ -78,6 +96,12 @@ def serve(survey_path: Path, port: int, host: str) -> None:
     width = max(len(name) for name, _ in server.location_urls())
     for name, page in server.location_urls():
         click.echo(f"  {name.ljust(width)}  {page}")
+    _network(server, host, width)
+    if server.httpd.file_limit is not None:
+        click.echo(
+            f"At most {server.httpd.max_connections} connections at once: this process may open "
+            f"{server.httpd.file_limit} files (raise it with `ulimit -n`)."
+        )
     click.echo(f"\nCollector API: {server.url}/api/healthz (OpenAPI: {server.url}/api/openapi.json)")
     click.echo(f"Pull the results:  wowcard results -s {shlex.quote(str(survey_path))}")
     click.echo("Ctrl-C stops the server; answers already received are kept.")
@@ -86,6 +110,24 @@ def serve(survey_path: Path, port: int, host: str) -> None:
     click.echo("\nStopping: finishing requests in flight…")
     server.stop()
     click.echo("Stopped; every answer received is stored.")
+
+
+def _network(server: Any, host: str, width: int) -> None:
+    """The pages at this machine's network addresses, and a QR code of the first for the owner's phone."""
+    from ..lan import WILDCARDS, print_qr
+
+    bases = server.network_urls()
+    if not bases:
+        if host in WILDCARDS:
+            click.echo("\nNo network address found: connect this machine to the shop's network to reach it.")
+        return
+    click.echo("\nOn your network (phones on the same Wi-Fi):")
+    for base in bases:
+        for name, page in server.location_urls(base):
+            click.echo(f"  {name.ljust(width)}  {page}")
+    first = server.location_urls(bases[0])[0][1]
+    click.echo(f"\nScan with your phone to open {first}")
+    print_qr(first, sys.stdout)
 
 
 COMMANDS = [serve, publish]

@@ -34,10 +34,9 @@ def concurrency_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--reserved-concurrency",
         type=click.IntRange(0, 1000),
-        default=Limits().reserved_concurrency,
-        show_default=True,
-        help="Lambda instances kept for (and capping) the collector; 0: no reservation, for new accounts "
-        "whose concurrency quota is 10.",
+        default=None,
+        help="Reserve (and cap) this many Lambda instances for the collector. Off by default (0 too): a new "
+        "AWS account may have a concurrency quota of 10, which leaves nothing to reserve.",
     )(func)
 
 
@@ -48,7 +47,7 @@ def _names(survey_id: str, stage: str) -> Names:
         raise InputError(f"--stage: {exc}") from None
 
 
-def _limits(reserved_concurrency: int) -> Limits:
+def _limits(reserved_concurrency: int | None) -> Limits:
     return Limits(reserved_concurrency=reserved_concurrency or None)
 
 
@@ -63,7 +62,7 @@ def _fail(exc: Any) -> click.ClickException:
 @stage_option
 @concurrency_option
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
-def package_command(survey_path: Path, stage: str, reserved_concurrency: int, out: Path) -> None:
+def package_command(survey_path: Path, stage: str, reserved_concurrency: int | None, out: Path) -> None:
     """Write the CloudFormation templates and the Lambda bundle that `wowcard deploy` deploys into OUT."""
     from .. import package
 
@@ -96,15 +95,21 @@ def package_command(survey_path: Path, stage: str, reserved_concurrency: int, ou
 @click.option(
     "--budget-usd", type=click.IntRange(1, 100000), default=None, help="The monthly budget (default 10)."
 )
+@click.option(
+    "--rotate-origin-secret",
+    is_flag=True,
+    help="Replace the secret CloudFront sends to the API (both are accepted until CloudFront has switched).",
+)
 def deploy_command(
     survey_path: Path,
     stage: str,
     region: str | None,
     profile: str | None,
-    reserved_concurrency: int,
+    reserved_concurrency: int | None,
     dry_run: bool,
     budget_email: str | None,
     budget_usd: int | None,
+    rotate_origin_secret: bool,
 ) -> None:
     """Deploy the survey to AWS: its data, the collector, the pages behind CloudFront. Safe to re-run."""
     from .. import deploy
@@ -117,16 +122,16 @@ def deploy_command(
     def say(line: str) -> None:
         click.echo(line, err=True)
 
+    options = deploy.Options(
+        _limits(reserved_concurrency), budget_email, budget_usd, rotate_origin_secret, dry_run
+    )
     try:
         aws = deploy.connect(region, profile)
-        if dry_run:
-            deploy.plan(survey, aws, stage, _limits(reserved_concurrency), budget_email, budget_usd, say=say)
-            return
-        done = deploy.deploy(
-            survey, aws, stage, _limits(reserved_concurrency), budget_email, budget_usd, say=say
-        )
+        done = deploy.deploy(survey, aws, stage, options, say=say)
     except deploy.DeployError as exc:
         raise _fail(exc) from None
+    if done.dry_run:
+        return
     click.echo(f"\nSurvey {survey.id} is live ({stage}, {done.region}) at {done.site_url}/{survey.id}/")
     for url in done.survey_urls:
         click.echo(f"  {url}")

@@ -1,8 +1,8 @@
 """`wowcard results`, `export`, `followups`, `verify`, `delete` and `redact`: what the owner comes back for.
 
 Thin commands: parse options, open the store (`store_select`), call one library function (`report`,
-`report_formats`, `export`), print. Reports read tallies; only export, verify, stories and follow-ups read
-responses.
+`report_formats`, `export`, `followups`, `verify`), print. Reports read tallies for their numbers and the
+period's responses for their texts; export and verify read responses.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import click
 
 from .. import report as report_math
 from ..collector import names
+from ..collector.safe_text import json_safe, safe_text
 from ..options import InputError, load_survey, survey_option
 from ..store_select import StoreChoice, opened_store, store_options
 
@@ -138,10 +139,11 @@ def results(
     output: Path | None,
     include_flagged: bool,
 ) -> None:
-    """Report responses, wow rate, the recognition leaderboard (and recognitions the fairness rules flagged),
-    ratings, promises, follow-ups and how fast they are closed, stories and the week-over-week trend against
-    the rule of 1 %. Reads tallies, not raw responses (and the short list of follow-ups)."""
-    from .. import report_formats
+    """Report responses, wow rate, what customers said (worst first), stories, the recognition leaderboard
+    (and recognitions the fairness rules flagged), ratings, promises, follow-ups and how fast they are
+    closed, and the week-over-week trend against the rule of 1 %. Numbers come from tallies; the texts from
+    the responses of the period only (and the short list of follow-ups)."""
+    from .. import render, report_formats
 
     survey = load_survey(survey_path)
     definition = survey.definition()
@@ -163,7 +165,10 @@ def results(
         width = shutil.get_terminal_size((report_formats.TABLE_WIDTH, 24)).columns if color else None
         text = report_formats.render(report, fmt, color=color, width=width or report_formats.TABLE_WIDTH)
     else:
-        text = report_formats.render(report, fmt)
+        try:
+            text = report_formats.render(report, fmt, theme=render.theme_folder(survey.folder))
+        except render.TemplateError as exc:
+            raise InputError(str(exc)) from None
     with output_stream(output) as out:
         out.write(text)
     if output is not None:
@@ -224,26 +229,28 @@ def export(
 def followups(
     ctx: click.Context, survey_path: Path, store_choice: StoreChoice, include_done: bool, fmt: str
 ) -> None:
-    """Customers who asked to be contacted, with what they said: open ones, newest first.
-    `wowcard followups done ID` closes one."""
+    """Customers who asked to be contacted, and why: their wow answer, ratings, promises, comment, language,
+    location, when and status; open ones, newest first. `wowcard followups done ID` closes one."""
     if ctx.invoked_subcommand is not None:
         ctx.obj = {"survey_path": survey_path, "store_choice": store_choice}
         return
     import json
+
+    from .. import followups as library
 
     survey = load_survey(survey_path)
     definition = survey.definition()
     with opened_store(survey, store_choice) as store:
         rows = store.followups(survey.id, include_done=include_done)
         definition = names.remembered(definition, store.definitions(survey.id))
-    items = [followup_json(r, definition) for r in rows]
+    items = [library.followup_json(r, definition) for r in rows]
     if fmt == "json":
-        click.echo(json.dumps(items, indent=2, ensure_ascii=False, sort_keys=True))
+        click.echo(json_safe(json.dumps(items, indent=2, ensure_ascii=False, sort_keys=True)))
         return
     if not items:
         click.echo("No follow-ups." if include_done else "No open follow-ups.")
         return
-    click.echo(followups_text(items, survey.time_zone), nl=False)
+    click.echo(library.followups_text(items, survey.time_zone), nl=False)
 
 
 @followups.command("done")
@@ -253,80 +260,17 @@ def followups(
 def followup_done(ctx: click.Context, response_id: str, note: str | None) -> None:
     """Close the follow-up of response ID (the id `wowcard followups` shows): it leaves the open list and
     counts towards the time to close in `wowcard results`."""
-    from .. import report_formats
+    from .. import followups as library
 
     survey = load_survey(ctx.obj["survey_path"])
-    note = " ".join(note.split()) if note else None
-    if note is not None and len(note) > NOTE_LIMIT:
-        raise InputError(f"--note is {len(note)} characters; at most {NOTE_LIMIT} are allowed")
-    done_at = datetime.now(UTC)
     with opened_store(survey, ctx.obj["store_choice"]) as store:
-        response = store.get(survey.id, response_id)
-        if response is None:
-            raise InputError(f'no response "{response_id}" in survey {survey.id} (see `wowcard followups`)')
-        if not response.get("followup"):
-            raise InputError(f'response "{response_id}" did not ask to be contacted')
-        if response.get("done_at"):
-            raise click.ClickException(
-                f'the follow-up of response "{response_id}" was already closed at {response["done_at"]}'
+        try:
+            closed = library.close(
+                store, survey.id, response_id, note, datetime.now(UTC), survey.followup_goal_hours
             )
-        closed = store.close_followup(survey.id, response_id, done_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), note)
-    if not closed:
-        raise click.ClickException(f'the follow-up of response "{response_id}" was closed meanwhile')
-    received = datetime.fromisoformat(response["received_at"].replace("Z", "+00:00"))
-    waited = (done_at - received).total_seconds() / 3600
-    goal = survey.followup_goal_hours
-    verdict = "within" if waited <= goal else "over"
-    click.echo(
-        f"Closed the follow-up of response {response_id}: {report_formats.hours(waited)} after the answer "
-        f"({verdict} the {goal} h goal)."
-    )
-
-
-NOTE_LIMIT = 500
-
-
-def followup_json(response: dict[str, Any], definition: Any) -> dict[str, Any]:
-    staff = response.get("staff")
-    return {
-        "id": response["id"],
-        "location": response["location"],
-        "location_name": report_math.location_name(definition, response["location"]),
-        "staff": staff,
-        "staff_name": report_math.staff_name(definition, staff) if staff and staff != "_" else None,
-        "wow": response.get("wow"),
-        "what": response.get("what"),
-        "contact": response.get("contact"),
-        "comment": response.get("comment"),
-        "received_at": response["received_at"],
-        "day": response["day"],
-        "done_at": response.get("done_at"),
-        "note": response.get("note"),
-    }
-
-
-def followups_text(items: list[dict[str, Any]], time_zone: str) -> str:
-    """One block per follow-up, newest first: when, where, who, state; then the contact and what they said.
-    Control characters a customer typed are shown as spaces, so a comment cannot drive the terminal."""
-    from zoneinfo import ZoneInfo
-
-    zone = ZoneInfo(time_zone)
-    blocks = []
-    for item in items:
-        received = datetime.fromisoformat(item["received_at"].replace("Z", "+00:00")).astimezone(zone)
-        state = f"done {item['done_at'][:10]}" if item["done_at"] else "open"
-        head = [received.strftime("%Y-%m-%d %H:%M"), item["location_name"], item["staff_name"] or "", state]
-        lines = ["  ·  ".join(_printable(part) for part in head if part) + f"  (id {item['id']})"]
-        lines.append(f"    contact: {_printable(item['contact'] or '(removed by retention)')}")
-        for label, key in (("said", "comment"), ("wow", "what"), ("note", "note")):
-            if item[key]:
-                lines.append(f"    {label}: {_printable(item[key])}")
-        blocks.append("\n".join(lines))
-    return "\n\n".join(blocks) + "\n"
-
-
-def _printable(text: str) -> str:
-    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+        except library.FollowupError as exc:
+            raise (InputError if exc.fixable else click.ClickException)(str(exc)) from None
+    click.echo(closed.message())
 
 
 # --- verify -----------------------------------------------------------------------------------------------
@@ -347,31 +291,27 @@ def verify(
 ) -> None:
     """Recount the tallies from the raw responses and report every difference (exit 1 if any; after a
     successful --repair, exit 0)."""
+    from .. import verify as library
+
     survey = load_survey(survey_path)
     period = period_of(since, until, survey.time_zone)
-    first, last = period.since.isoformat(), period.until.isoformat()
     with opened_store(survey, store_choice) as store:
-        items = report_math.recount(store.responses(survey.id, first, last))
-        recounted = report_math.by_day_and_location(items)
-        diffs = report_math.differences(store.tallies(survey.id, first, last), recounted)
-        responses = sum(c.get("n", 0) for c in recounted.values())
-        what = f"{responses} responses from {first} to {last}"
-        if not diffs:
-            click.echo(f"Tallies agree with the {what}.")
-            return
-        click.echo(f"{len(diffs)} tally counters differ from the recount of the {what}:")
-        click.echo(f"{'day':<10}  {'location':<20}  {'field':<24}  {'tallied':>8}  {'recounted':>9}")
-        for d in diffs:
-            click.echo(f"{d.day:<10}  {d.location:<20}  {d.field:<24}  {d.tallied:>8}  {d.recounted:>9}")
-        if not repair:
-            raise click.ClickException(
-                "the tallies drifted; `wowcard verify --repair` rewrites them from the raw responses"
-            )
-        store.replace_tallies(survey.id, first, last, items)
-        left = report_math.differences(store.tallies(survey.id, first, last), recounted)
-    if left:
-        raise click.ClickException(f"repair wrote the recount but {len(left)} counters still differ")
-    click.echo(f"Repaired: the tallies from {first} to {last} now match the raw responses.")
+        result = library.check(store, survey.id, period, repair=repair)
+    what = f"{result.responses} responses from {period.since} to {period.until}"
+    if not result.differences:
+        click.echo(f"Tallies agree with the {what}.")
+        return
+    click.echo(f"{len(result.differences)} tally counters differ from the recount of the {what}:")
+    click.echo(f"{'day':<10}  {'location':<20}  {'field':<24}  {'tallied':>8}  {'recounted':>9}")
+    for d in result.differences:
+        click.echo(f"{d.day:<10}  {d.location:<20}  {d.field:<24}  {d.tallied:>8}  {d.recounted:>9}")
+    if not result.repaired:
+        raise click.ClickException(
+            "the tallies drifted; `wowcard verify --repair` rewrites them from the raw responses"
+        )
+    if result.left:
+        raise click.ClickException(f"repair wrote the recount but {len(result.left)} counters still differ")
+    click.echo(f"Repaired: the tallies from {period.since} to {period.until} now match the raw responses.")
 
 
 # --- delete and redact ------------------------------------------------------------------------------------
@@ -390,9 +330,12 @@ def delete(survey_path: Path, store_choice: StoreChoice, response_id: str, yes: 
         if response is None:
             raise InputError(f'--response: no response "{response_id}" in survey {survey.id}')
         wow = response.get("wow") or "not answered"
+        staff = f", staff {response['staff']}" if response.get("staff") else ""
         click.echo(
-            f"Response {response_id}: received {response['received_at']} at {response['location']}, "
-            f"wow {wow}" + (f", staff {response['staff']}" if response.get("staff") else ""),
+            safe_text(
+                f"Response {response_id}: received {response['received_at']} at {response['location']}, "
+            )
+            + safe_text(f"wow {wow}{staff}"),
             err=True,
         )
         if not yes:

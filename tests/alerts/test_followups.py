@@ -125,8 +125,8 @@ def test_results_show_the_median_time_to_close_per_location_against_the_goal(sho
     table = shop.run("results", *PERIOD).stdout
     heading = "Follow-ups: time from answer to closed (goal 24 h)"
     rows = table.split(heading)[1].splitlines()
-    assert rows[4].split() == ["Quay", "Street", "4", "1", "1", "3", "10.0", "h", "met"]
-    assert rows[5].split() == ["Old", "Mill", "2", "0", "0", "2", "40.0", "h", "missed"]
+    assert rows[4].split() == ["Quay", "Street", "4", "1", "1", "3", "10.0", "h", "within", "goal"]
+    assert rows[5].split() == ["Old", "Mill", "2", "0", "0", "2", "40.0", "h", "over", "goal"]
 
 
 def test_the_goal_comes_from_survey_toml(shop: Shop) -> None:
@@ -141,4 +141,4 @@ def test_the_goal_comes_from_survey_toml(shop: Shop) -> None:
     assert (report["followup_times"]["goal_hours"], quay["median_hours"], quay["met_goal"]) == (8, 10, False)
     markdown = shop.run("results", *PERIOD, "--format", "md").stdout
     assert "### Follow-ups: time from answer to closed (goal 8 h)" in markdown
-    assert "| Quay Street | 1 | 0 | 0 | 1 | 10.0 h | missed |" in markdown
+    assert "| Quay Street | 1 | 0 | 0 | 1 | 10.0 h | over goal |" in markdown

@@ -15,10 +15,11 @@ pytestmark = pytest.mark.browser
     [
         "/harbour/quay/",
         "/harbour/mill/en/s/sam/",
+        "/harbour/quay/kiosk/",
         "/harbour/thanks/en/#contact-dropped",
         "/harbour/error/en/#comment",
     ],
-    ids=["survey page", "staff page", "thank-you page", "error page"],
+    ids=["survey page", "staff page", "kiosk page", "thank-you page", "error page"],
 )
 def test_axe_finds_no_violation(loopback, phone, path):
     phone.goto(loopback.url(path))
@@ -86,9 +87,9 @@ def test_the_whole_answer_can_be_given_with_the_keyboard_alone(loopback, phone):
         "wow": "yes",
         "staff": "tom",
         "what": "Carried my tray",
-        "people": 5,
+        "people": "5",
         "process": None,
-        "product": 2,
+        "product": "2",
         "promises": ["name"],
         "comment": "Great cake",
         "contact": "me@example.org",
@@ -113,7 +114,7 @@ def test_every_target_is_at_least_48px_and_nothing_scrolls_sideways(loopback, ph
     page = phone
     page.goto(loopback.url("/harbour/quay/"))
     too_small = page.evaluate("""() => [
-        ...document.querySelectorAll('label.opt, button, textarea, input[type=text]')]
+        ...document.querySelectorAll('label:not([for]), button, textarea, input[type=text]')]
         .filter(e => !e.closest('.hp'))
         .map(e => [e.textContent.trim() || e.name, e.getBoundingClientRect()])
         .filter(([, r]) => r.width < 48 || r.height < 48).map(([n]) => n)""")
@@ -125,6 +126,6 @@ def test_reduced_motion_turns_transitions_off(loopback, phone):
     page = phone
     page.emulate_media(reduced_motion="reduce")
     page.goto(loopback.url("/harbour/quay/"))
-    assert page.evaluate("getComputedStyle(document.querySelector('label.opt')).transitionDuration") == "0s"
+    assert page.evaluate("getComputedStyle(document.querySelector('label')).transitionDuration") == "0s"
     page.emulate_media(reduced_motion="no-preference")
-    assert page.evaluate("getComputedStyle(document.querySelector('label.opt')).transitionDuration") != "0s"
+    assert page.evaluate("getComputedStyle(document.querySelector('label')).transitionDuration") != "0s"

@@ -11,8 +11,9 @@ from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
-UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+RANDOM_ID = re.compile(r"^[0-9a-f]{32}$")  # 128 bits from crypto.getRandomValues, in any context
 SAVED = "Your answer is saved on this phone and will be sent automatically"
+LATER = "Your answer is saved on this phone and will be sent shortly"
 
 
 def queue(page) -> list:
@@ -63,7 +64,7 @@ def test_the_script_sends_every_request_field_as_a_simple_json_request(loopback,
     }
     body = loopback.json_posts()[0]
     device = page.evaluate("localStorage.getItem('wowcard.device')")
-    assert UUID4.match(body.pop("id"))
+    assert RANDOM_ID.match(body.pop("id"))
     assert body == {
         "v": definition.version,
         "lang": "en",
@@ -73,9 +74,9 @@ def test_the_script_sends_every_request_field_as_a_simple_json_request(loopback,
         "wow": "yes",
         "staff": "priya",
         "what": "  Found my lost glove  ",
-        "people": 5,
-        "process": 3,
-        "product": 4,
+        "people": "5",  # as the form posts them: the collector reads "1" to "5"
+        "process": "3",
+        "product": "4",
         "promises": ["fresh", "quick"],
         "comment": "Lovely",
         "contact": "+44 7700 900123",
@@ -148,7 +149,8 @@ def test_an_overloaded_collector_gets_the_answer_again_and_stores_it_once(loopba
     page.goto(loopback.url("/harbour/quay/"))
     page.get_by_role("radio", name="Yes").check()
     page.get_by_role("button", name="Send").click()
-    page.get_by_role("status").get_by_text(SAVED).wait_for()
+    page.get_by_role("status").get_by_text(LATER).wait_for()
+    page.wait_for_timeout(1_100)  # Retry-After: 1
     assert len(queue(page)) == 1
 
     page.evaluate("window.dispatchEvent(new Event('online'))")
@@ -164,7 +166,7 @@ def test_the_backoff_timer_resends_without_any_event(loopback, phone):
     loopback.replies.append((500, {"error": "boom"}, {}))
     page.goto(loopback.url("/harbour/mill/"))
     page.get_by_role("button", name="Send").click()
-    page.get_by_role("status").get_by_text(SAVED).wait_for()
+    page.get_by_role("status").get_by_text(LATER).wait_for()
     page.clock.run_for(7_000)  # the first retry comes 4 to 6 seconds later
     page.wait_for_url("**/harbour/thanks/en/")
     assert len(loopback.posts) == 2 and len(loopback.stored) == 1
@@ -199,14 +201,14 @@ def test_the_same_answer_is_never_sent_twice_at_once(loopback, phone):
     assert len(loopback.posts) == 1
 
 
-def test_a_page_on_plain_http_without_randomuuid_still_makes_ids(loopback, phone):
+def test_a_page_on_plain_http_makes_ids_too(loopback, phone):
     page = phone
     page.goto(loopback.url("/harbour/quay/", host="wowcard.test"))
     assert page.evaluate("[isSecureContext, typeof crypto.randomUUID]") == [False, "undefined"]
     page.get_by_role("radio", name="Yes").check()
     page.get_by_role("button", name="Send").click()
     page.wait_for_url("**/harbour/thanks/en/")
-    assert UUID4.match(loopback.json_posts()[0]["id"])
+    assert RANDOM_ID.match(loopback.json_posts()[0]["id"])
 
 
 def test_without_local_storage_the_answer_is_sent_directly(loopback, browser):
@@ -224,7 +226,7 @@ def test_without_local_storage_the_answer_is_sent_directly(loopback, browser):
         page.get_by_role("button", name="Send").click()
         page.wait_for_url("**/harbour/thanks/en/")
         body = loopback.json_posts()[0]
-        assert "device" not in body and UUID4.match(body["id"])
+        assert "device" not in body and RANDOM_ID.match(body["id"])
     finally:
         context.close()
 
@@ -272,3 +274,83 @@ def test_after_a_rejection_the_form_is_ready_for_a_corrected_answer(loopback, ph
     page.wait_for_url("**/harbour/thanks/en/")
     first, second = loopback.json_posts()
     assert first["id"] != second["id"] and second["what"] == "Shorter now"
+
+
+def test_too_many_requests_waits_at_least_retry_after_before_sending_again(loopback, phone):
+    page = phone
+    page.clock.install()
+    loopback.replies.append((429, {"error": "slow down"}, {"Retry-After": "30"}))
+    page.goto(loopback.url("/harbour/quay/"))
+    page.get_by_role("radio", name="Yes").check()
+    page.get_by_role("button", name="Send").click()
+    page.get_by_role("status").get_by_text(LATER).wait_for()
+    page.clock.run_for(25_000)
+    page.evaluate("window.dispatchEvent(new Event('online'))")  # not even a network change sends it sooner
+    page.reload()  # nor a new page load: the wait is kept with the queued answer
+    page.clock.run_for(1_000)
+    assert len(loopback.posts) == 1 and len(queue(page)) == 1
+    page.clock.run_for(40_000)
+    wait_for(lambda: len(loopback.stored) == 1)
+    wait_for(lambda: queue(page) == [])
+    assert len(loopback.posts) == 2
+
+
+def test_a_version_not_published_yet_keeps_the_answer_and_says_so_truthfully(loopback, phone):
+    page = phone
+    loopback.replies.append(
+        (409, {"error": "version not published yet", "field": "v", "code": "version_not_published"}, {})
+    )
+    page.goto(loopback.url("/harbour/quay/"))
+    page.get_by_role("radio", name="Yes").check()
+    page.get_by_role("button", name="Send").click()
+    status = page.get_by_role("status")
+    status.get_by_text(LATER).wait_for()
+    assert "no connection" not in status.inner_text()
+    assert status.get_by_role("heading").inner_text() == "Your answer is safe"
+    assert len(queue(page)) == 1
+
+    page.evaluate("window.dispatchEvent(new Event('online'))")  # published meanwhile: the next try stores it
+    page.wait_for_url("**/harbour/thanks/en/")
+    assert len(loopback.posts) == 2 and len(loopback.stored) == 1 and queue(page) == []
+
+
+def test_without_local_storage_a_later_answer_asks_to_keep_the_page_open(loopback, browser):
+    import chromium
+
+    context = chromium.phone_context(browser)
+    context.add_init_script("Object.defineProperty(window, 'localStorage', {get() { return null; }})")
+    try:
+        page = context.new_page()
+        loopback.replies.append((409, {"error": "version not published yet", "field": "v"}, {}))
+        page.goto(loopback.url("/harbour/quay/"))
+        page.get_by_role("button", name="Send").click()
+        status = page.get_by_role("status")
+        status.get_by_text("will be sent shortly: keep this page open").wait_for()
+        assert status.get_by_role("heading").inner_text() == "Not sent yet"
+    finally:
+        context.close()
+
+
+def test_an_unknown_field_in_a_rejection_shows_the_general_error(loopback, phone):
+    page = phone
+    loopback.replies.append((400, {"error": "src must be one of …", "field": "src"}, {}))
+    page.goto(loopback.url("/harbour/quay/"))
+    page.get_by_role("button", name="Send").click()
+    page.wait_for_url("**/harbour/error/en/#src")
+    visible = [p.inner_text() for p in page.locator("main p").all() if p.is_visible()]
+    assert visible[0].startswith("Something in your answer could not be read.")
+    assert queue(page) == []
+
+
+@pytest.mark.parametrize(
+    "path", ["/harbour/quay/", "/harbour/quay/kiosk/", "/harbour/thanks/", "/harbour/error/en/#what"]
+)
+def test_no_page_logs_an_error_or_asks_for_a_missing_file(loopback, phone, path):
+    page = phone
+    problems = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("response", lambda r: problems.append(r.url) if r.status >= 400 else None)
+    page.goto(loopback.url(path))
+    page.wait_for_load_state("networkidle")
+    assert problems == []  # no /favicon.ico 404, no script error

@@ -24,6 +24,7 @@ from wowcard.collector.store_dynamodb import create_table
 REGION = "eu-west-2"
 ACCOUNT = "123456789012"
 CREATED = datetime(2025, 3, 14, 12, 0, tzinfo=UTC)
+EVENT_IDS = itertools.count(1)
 
 DATA_CHANGES = [("Add", "AWS::DynamoDB::Table", "Table"), ("Add", "AWS::S3::Bucket", "ArtifactsBucket")]
 APP_CHANGES = [
@@ -158,9 +159,60 @@ class FakeCloudFormation:
         self.stub.add_response(
             "describe_stacks", {"Stacks": [_stack(name, final, outputs)]}, {"StackName": name}
         )
-        self.stub.add_response(
-            "describe_stacks", {"Stacks": [_stack(name, final, outputs)]}, {"StackName": name}
+        start = "CREATE_IN_PROGRESS" if change_type == "CREATE" else "UPDATE_IN_PROGRESS"
+        self.events(
+            name,
+            [(name, "AWS::CloudFormation::Stack", final, None)]
+            + [
+                (logical, kind, final.replace("UPDATE", "CREATE") if action == "Add" else final, None)
+                for action, kind, logical, *_ in changes
+            ]
+            + [(name, "AWS::CloudFormation::Stack", start, "User Initiated")],
         )
+
+    def replays(self, name: str, polls: list[dict[str, Any]], outputs: dict[str, str] | None = None) -> None:
+        """Recorded polls of a stack at work: each its status, then its events (newest first; an event keeps
+        its id from one poll to the next)."""
+        for poll in polls:
+            self.exists(name, outputs or {}, status=poll["status"])
+            events = poll["events"]
+            page = [
+                {
+                    "StackId": _stack(name, "", {})["StackId"],
+                    "StackName": name,
+                    "Timestamp": CREATED,
+                    "EventId": f"{logical}-{status}-{len(events) - i}",
+                    "LogicalResourceId": logical,
+                    "ResourceType": kind,
+                    "ResourceStatus": status,
+                    **({"ResourceStatusReason": reason} if reason else {}),
+                }
+                for i, (logical, kind, status, reason) in enumerate(events)
+            ]
+            self.stub.add_response("describe_stack_events", {"StackEvents": page}, {"StackName": name})
+
+    def executes(self, name: str, change_type: str) -> None:
+        """A change set planned, printed and executed; what follows is up to the test."""
+        self._change_set(name, change_type)
+        self.stub.add_response("describe_change_set", {"Status": "CREATE_COMPLETE"})
+        self.stub.add_response("describe_change_set", {"Status": "CREATE_COMPLETE", "Changes": []})
+        self.stub.add_response("execute_change_set", {})
+
+    def events(self, name: str, events: list[tuple[str, str, str, str | None]]) -> None:
+        """describe_stack_events answering these (logical id, type, status, reason), newest first."""
+        base = {"StackId": _stack(name, "", {})["StackId"], "StackName": name, "Timestamp": CREATED}
+        answer = [
+            {
+                **base,
+                "EventId": f"{name}-{next(EVENT_IDS)}",
+                "LogicalResourceId": logical,
+                "ResourceType": kind,
+                "ResourceStatus": status,
+                **({"ResourceStatusReason": reason} if reason else {}),
+            }
+            for logical, kind, status, reason in events
+        ]
+        self.stub.add_response("describe_stack_events", {"StackEvents": answer}, {"StackName": name})
 
     def no_changes(self, name: str) -> None:
         """An update whose change set CloudFormation finds empty."""
@@ -186,52 +238,21 @@ class FakeCloudFormation:
         )
         self.stub.add_response("execute_change_set", {})
         self.stub.add_response("describe_stacks", {"Stacks": [_stack(name, "ROLLBACK_COMPLETE", {})]})
-        event = {"StackId": _stack(name, "", {})["StackId"], "StackName": name, "Timestamp": CREATED}
-        self.stub.add_response(
-            "describe_stack_events",
-            {
-                "StackEvents": [
-                    {
-                        **event,
-                        "EventId": "3",
-                        "LogicalResourceId": name,
-                        "ResourceType": "AWS::CloudFormation::Stack",
-                        "ResourceStatus": "ROLLBACK_COMPLETE",
-                    },
-                    {
-                        **event,
-                        "EventId": "2",
-                        "LogicalResourceId": "PagesBucket",
-                        "ResourceType": "AWS::S3::Bucket",
-                        "ResourceStatus": "CREATE_FAILED",
-                        "ResourceStatusReason": "Resource creation cancelled",
-                    },
-                    {
-                        **event,
-                        "EventId": "1",
-                        "LogicalResourceId": logical,
-                        "ResourceType": kind,
-                        "ResourceStatus": "CREATE_FAILED",
-                        "ResourceStatusReason": reason,
-                    },
-                    {
-                        **event,
-                        "EventId": "0",
-                        "LogicalResourceId": name,
-                        "ResourceType": "AWS::CloudFormation::Stack",
-                        "ResourceStatus": "CREATE_IN_PROGRESS",
-                        "ResourceStatusReason": "User Initiated",
-                    },
-                    {
-                        **event,
-                        "EventId": "-1",
-                        "LogicalResourceId": "Distribution",
-                        "ResourceType": "AWS::CloudFront::Distribution",
-                        "ResourceStatus": "CREATE_FAILED",
-                        "ResourceStatusReason": "an older attempt's failure, not this one's",
-                    },
-                ]
-            },
+        stack = "AWS::CloudFormation::Stack"
+        self.events(
+            name,
+            [
+                (name, stack, "ROLLBACK_COMPLETE", None),
+                ("PagesBucket", "AWS::S3::Bucket", "CREATE_FAILED", "Resource creation cancelled"),
+                (logical, kind, "CREATE_FAILED", reason),
+                (name, stack, "CREATE_IN_PROGRESS", "User Initiated"),
+                (
+                    "Distribution",
+                    "AWS::CloudFront::Distribution",
+                    "CREATE_FAILED",
+                    "an older attempt's failure",
+                ),
+            ],
         )
 
     def refused(self, name: str, changes: list[tuple[str, ...]]) -> None:
@@ -245,10 +266,11 @@ class FakeCloudFormation:
 
     def deletes(self, name: str) -> None:
         self.stub.add_response("delete_stack", {}, {"StackName": name})
+        self.missing(name)
         self.stub.add_client_error(
-            "describe_stacks",
+            "describe_stack_events",
             "ValidationError",
-            f"Stack with id {name} does not exist",
+            f"Stack [{name}] does not exist",
             400,
             expected_params={"StackName": name},
         )
@@ -267,6 +289,7 @@ class Account:
     lines: list[str] = field(default_factory=list)
     uploads: list[str] = field(default_factory=list)
     removals: list[str] = field(default_factory=list)
+    sleeps: list[float] = field(default_factory=list)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:
@@ -289,6 +312,11 @@ class Account:
 
     def say(self, line: str) -> None:
         self.lines.append(line)
+
+    @property
+    def wait(self) -> deploy.Wait:
+        """No real sleeping: the stand-ins answer a finished stack, or tests count the polls."""
+        return deploy.Wait(delay=1, sleep=self.sleeps.append)
 
     @property
     def output(self) -> str:
@@ -369,6 +397,20 @@ def account(aws_credentials: None) -> Iterator[Account]:
         aws.clients["cloudformation"] = client
         fake = FakeCloudFormation(client)
         yield Account(aws, fake)
+        fake.stub.deactivate()
+
+
+@pytest.fixture
+def stub_cloudformation() -> Iterator[Any]:
+    """Makes a FakeCloudFormation of another client (CloudFormation in another region)."""
+    made: list[FakeCloudFormation] = []
+
+    def make(client: Any) -> FakeCloudFormation:
+        made.append(FakeCloudFormation(client))
+        return made[-1]
+
+    yield make
+    for fake in made:
         fake.stub.deactivate()
 
 

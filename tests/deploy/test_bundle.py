@@ -46,7 +46,10 @@ def collector_files() -> set[str]:
 
 def test_the_bundle_holds_only_app_py_the_collector_and_chalices_runtime(packaged: package.Package) -> None:
     names = set(package.bundle_listing(packaged.bundle))
-    assert names == {"app.py", "chalice/__init__.py", "chalice/app.py"} | collector_files()
+    lambda_never_imports = {"wowcard/collector/store_sqlite.py"}
+    assert names == {"app.py", "chalice/__init__.py", "chalice/app.py"} | (
+        collector_files() - lambda_never_imports
+    )
     assert not [n for n in names if n.startswith("wowcard/") and not n.startswith("wowcard/collector/")]
     with zipfile.ZipFile(packaged.bundle) as z:
         assert z.read("app.py").decode() == package.APP_PY
@@ -134,7 +137,11 @@ def run_in_lambda(root: Path, events: list[dict[str, Any]], env: dict[str, str])
     return json.loads(result.stdout)
 
 
+SECRET = "s3cret-from-cloudfront-0123456789"
+
+
 def event(method: str, path: str, body: bytes = b"", **headers: str) -> dict[str, Any]:
+    headers.setdefault("x-wowcard-origin", SECRET)  # what CloudFront adds
     converter = LambdaEventConverter(RouteMatcher(list(app.routes)), app.api.binary_types)
     made = converter.create_lambda_event(method, path, headers, body)
     made["requestContext"]["identity"]["sourceIp"] = "198.51.100.7"
@@ -157,6 +164,9 @@ def test_the_bundle_run_like_lambda_imports_without_the_cli_and_stores_an_answer
     create_table(client, table)
     store = DynamoStore(table, region=REGION, endpoint_url=moto_endpoint)
     store.publish(definition.to_json())
+    parameter = "/wowcard/harbour/prod/origin-secret"
+    ssm = boto3.client("ssm", region_name=REGION, endpoint_url=moto_endpoint)
+    ssm.put_parameter(Name=parameter, Value=SECRET, Type="SecureString", Overwrite=True)
     answer = {
         "v": definition.version,
         "id": "resp-bundle-01",
@@ -172,6 +182,7 @@ def test_the_bundle_run_like_lambda_imports_without_the_cli_and_stores_an_answer
         # as the template sets them, plus what Lambda itself provides
         "WOWCARD_STORE": f"dynamodb:{table}",
         "WOWCARD_REDIRECT_BASE": "",
+        "WOWCARD_ORIGIN_SECRET": f"ssm:{parameter}",
         "WOWCARD_AWS_ENDPOINT_URL": moto_endpoint,
         "AWS_REGION": REGION,
         "AWS_DEFAULT_REGION": REGION,
@@ -192,11 +203,13 @@ def test_the_bundle_run_like_lambda_imports_without_the_cli_and_stores_an_answer
                 body,
                 **{"Content-Type": "text/plain", "Content-Length": str(len(body))},
             ),
+            event("GET", "/healthz", **{"x-wowcard-origin": ""}),  # around CloudFront
         ],
         env,
     )
 
-    health, spec, posted = ran["answers"]
+    health, spec, posted, direct = ran["answers"]
+    assert (direct["statusCode"], json.loads(direct["body"])["field"]) == (403, None)
     assert (health["statusCode"], json.loads(health["body"])) == (200, {"status": "ok", "store": "dynamodb"})
     assert spec["statusCode"] == 200 and "/s/{survey}/responses" in spec["body"]
     assert posted["statusCode"] == 201, posted
@@ -206,3 +219,4 @@ def test_the_bundle_run_like_lambda_imports_without_the_cli_and_stores_an_answer
     assert not [
         m for m in ran["modules"] if m.split(".")[0] in ("click", "jinja2", "rich", "segno", "markupsafe")
     ]
+    assert "sqlite3" not in ran["modules"]

@@ -27,7 +27,8 @@ def wowcard(account: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
         connected.append((region, profile))
         return account.aws
 
-    monkeypatch.setattr(deploy, "connect", connect)
+    monkeypatch.setattr(deploy, "connect", connect)  # what the deploy commands call
+    monkeypatch.setattr(deploy.aws, "connect", connect)  # what --stage on the reading commands calls
 
     def invoke(*args: str, input: str | None = None) -> Any:
         return CliRunner().invoke(cli, list(args), input=input)
@@ -66,7 +67,7 @@ def test_deploy_prints_progress_then_the_survey_urls_and_what_to_do_next(
     assert result.exit_code == 0, result.output
     assert wowcard.connected == [("eu-west-2", None)]
     site = app["SiteURL"]
-    assert "[5/7] App stack wowcard-harbour-prod" in result.stderr
+    assert "[6/8] App stack wowcard-harbour-prod" in result.stderr
     assert result.stdout.splitlines()[1:4] == [
         f"Survey harbour is live (prod, eu-west-2) at {site}/harbour/",
         f"  {site}/harbour/quay/",
@@ -141,7 +142,7 @@ def test_a_failed_deploy_exits_1_naming_the_step(wowcard: Any, account: Any, sur
 
     assert result.exit_code == 1
     assert (
-        "Error: step 3/7 (Data stack wowcard-harbour-data) failed: AWS answered AccessDenied: User:"
+        "Error: step 3/8 (Data stack wowcard-harbour-data) failed: AWS answered AccessDenied: User:"
         in result.output
     )
     assert "deploying needs CloudFormation, IAM, S3" in result.output

@@ -23,7 +23,9 @@ NAMES = Names("harbour", "prod")
 
 
 def run(account: Any, survey: Survey, **options: Any) -> deploy.Deployment:
-    return deploy.deploy(survey, account.aws, "prod", say=account.say, wait_delay=1, **options)
+    return deploy.deploy(
+        survey, account.aws, "prod", deploy.Options(**options), say=account.say, wait=account.wait
+    )
 
 
 def published(account: Any, table: str, survey_id: str) -> dict[str, Any] | None:
@@ -51,13 +53,14 @@ def test_a_first_deploy_creates_both_stacks_publishes_and_uploads_every_page(
     assert "      add DynamoDB table Table" in account.lines
     assert "      add CloudFront distribution Distribution" in account.lines
     assert [line for line in account.lines if line.startswith("[")] == [
-        "[1/7] AWS account",
-        "[2/7] Package the collector",
-        "[3/7] Data stack wowcard-harbour-data",
-        "[4/7] Lambda bundle",
-        "[5/7] App stack wowcard-harbour-prod",
-        "[6/7] Survey definition",
-        "[7/7] Pages",
+        "[1/8] AWS account",
+        "[2/8] Package the collector",
+        "[3/8] Data stack wowcard-harbour-data",
+        "[4/8] Lambda bundle",
+        "[5/8] Secrets",
+        "[6/8] App stack wowcard-harbour-prod",
+        "[7/8] Survey definition",
+        "[8/8] Pages",
     ]
     # the app stack got the data stack's table, its template carries the bundle's S3 location
     (create_app,) = [
@@ -212,7 +215,7 @@ def test_a_dry_run_on_an_empty_account_creates_nothing(account: Any, survey: Sur
     account.cloudformation.missing(NAMES.app_stack)
     buckets = account.s3.list_buckets()["Buckets"]
 
-    deploy.plan(survey, account.aws, "prod", say=account.say)
+    run(account, survey, dry_run=True)
 
     account.cloudformation.done()
     assert {name for name, _ in account.cloudformation.calls} == {"DescribeStacks"}
@@ -222,6 +225,23 @@ def test_a_dry_run_on_an_empty_account_creates_nothing(account: Any, survey: Sur
     assert "      would be created" in out
     assert "would be uploaded" in out and "would be published once CloudFront's address is known" in out
     assert out.endswith("Dry run: nothing was created or changed.")
+    ssm = account.aws.client("ssm")
+    assert ssm.describe_parameters()["Parameters"] == []  # no secret made either
+
+
+def test_a_dry_run_walks_the_very_steps_a_deploy_walks(account: Any, survey: Survey) -> None:
+    def steps() -> list[str]:
+        return [line for line in account.lines if line.startswith("[")]
+
+    account.cloudformation.missing(NAMES.data_stack)
+    account.cloudformation.missing(NAMES.app_stack)
+    run(account, survey, dry_run=True)
+    planned = steps()
+    account.lines.clear()
+    account.first_deploy(NAMES)
+    run(account, survey)
+
+    assert planned == steps() and len(planned) == 8
 
 
 def test_a_dry_run_after_a_deploy_finds_nothing_to_do(account: Any, survey: Survey) -> None:
@@ -231,17 +251,27 @@ def test_a_dry_run_after_a_deploy_finds_nothing_to_do(account: Any, survey: Surv
     cf = account.cloudformation
     cf.exists(NAMES.data_stack, data)
     cf.template(NAMES.data_stack, sent[NAMES.data_stack]["TemplateBody"])
-    cf.exists(NAMES.app_stack, app, parameters=[{"ParameterKey": "TableName", "ParameterValue": NAMES.table}])
+    shown = [  # as CloudFormation shows them: a NoEcho parameter's value is masked
+        {"ParameterKey": "TableName", "ParameterValue": NAMES.table},
+        {"ParameterKey": "OriginSecret", "ParameterValue": "****"},
+        {"ParameterKey": "WebAclArn", "ParameterValue": ""},
+    ]
+    cf.exists(NAMES.app_stack, app, parameters=shown)
     cf.template(NAMES.app_stack, sent[NAMES.app_stack]["TemplateBody"])
     account.lines.clear()
     uploads = list(account.uploads)
 
-    deploy.plan(survey, account.aws, "prod", say=account.say)
+    run(account, survey, dry_run=True)
 
     cf.done()
     assert account.uploads == uploads
-    assert account.lines.count("      unchanged") == 1
-    assert "      app stack unchanged" in account.lines
+    assert account.lines.count("      unchanged") == 2  # both stacks
+    assert any(
+        line.endswith(
+            "origin secret unchanged in SSM parameter /wowcard/harbour/prod/origin-secret (SecureString)"
+        )
+        for line in account.lines
+    )
     assert any(line.endswith("already uploaded") for line in account.lines)
     assert any(line.endswith("is already published") for line in account.lines)
     assert any(line.startswith("      0 to upload, 0 to remove") for line in account.lines)
@@ -273,7 +303,7 @@ def test_a_failed_app_stack_says_which_step_why_and_that_rerunning_is_safe(
 
     message = str(failure.value)
     assert message.startswith(
-        "step 5/7 (App stack wowcard-harbour-prod) failed: wowcard-harbour-prod was "
+        "step 6/8 (App stack wowcard-harbour-prod) failed: wowcard-harbour-prod was "
         "rolled back: Lambda function APIHandler: Resource handler returned message"
     )
     assert "running `wowcard deploy` again is safe" in message
@@ -293,7 +323,7 @@ def test_a_change_that_would_replace_the_table_is_refused_before_it_runs(
         run(account, survey)
 
     cf.done()
-    assert "step 3/7" in str(failure.value)
+    assert "step 3/8" in str(failure.value)
     assert cf.called("ExecuteChangeSet") == []
 
 
@@ -325,7 +355,7 @@ def test_without_credentials_the_first_step_says_how_to_get_them(
         deploy.deploy(survey, aws, "prod", say=account.say)
 
     assert str(failure.value).startswith(
-        "step 1/7 (AWS account) failed: no AWS credentials found: run `aws configure`"
+        "step 1/8 (AWS account) failed: no AWS credentials found: run `aws configure`"
     )
 
 

@@ -31,7 +31,7 @@ def destroy(account: Any, answers: list[Any], delete_data: bool = False) -> tupl
         return answers.pop(0)
 
     deleted = deploy.destroy(
-        "harbour", account.aws, "prod", reply, reply, delete_data, say=account.say, wait_delay=1
+        "harbour", account.aws, "prod", reply, reply, delete_data, say=account.say, wait=account.wait
     )
     return deleted, asked
 

@@ -7,58 +7,15 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cloudformation_checks import cfn_lint, resources_of, sam_translate
 
-from wowcard import aws_templates, package
+from wowcard import aws_data_stack, aws_templates, package
 from wowcard.aws_templates import Limits, Names, StageError
 from wowcard.collector import store_dynamodb
-
-CFN_LINT = Path(sys.executable).with_name("cfn-lint")
-
-
-def cfn_lint(*templates: Path) -> list[str]:
-    """cfn-lint's findings, one line each: path:line:column:line:column:rule:message."""
-    result = subprocess.run(
-        [
-            str(CFN_LINT),
-            "--format",
-            "parseable",
-            "--regions",
-            "eu-west-2",
-            "us-east-1",
-            "--",
-            *map(str, templates),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode in (0, 2, 4, 6, 8, 10, 12, 14), result.stderr  # bit flags: errors/warnings/info
-    return [line for line in result.stdout.splitlines() if line.strip()]
-
-
-def resources_of(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
-    return {name: r for name, r in template["Resources"].items() if r.get("Type") == kind}
-
-
-def sam_translate(template: dict[str, Any]) -> dict[str, Any]:
-    """The SAM transform as CloudFormation runs it (AWS's own translator library), with the bundle in S3."""
-    import boto3
-    from samtranslator.parser.parser import Parser
-    from samtranslator.translator.translator import Translator
-
-    def no_managed_policies() -> dict[str, str]:
-        raise AssertionError("the collector's role must not need AWS managed policies")
-
-    template = json.loads(json.dumps(template))
-    for function in resources_of(template, "AWS::Serverless::Function").values():  # the API and the alerts
-        function["Properties"]["CodeUri"] = {"Bucket": "wowcard-bundles", "Key": "l.zip"}
-    translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name="eu-west-2"))
-    return translator.translate(template, {}, get_managed_policy_map=no_managed_policies)
 
 
 @pytest.fixture(scope="module")
@@ -97,18 +54,35 @@ def test_both_templates_and_the_translated_app_template_pass_cfn_lint(
     assert ":E3002:" in mistake and "PublicReadAccess" in mistake
 
 
-def test_the_sam_transform_gives_a_throttled_api_stage_and_a_lambda_with_reserved_concurrency(
+def test_the_sam_transform_gives_one_throttled_access_logged_api_stage_and_no_reserved_concurrency(
     translated: dict[str, Any],
 ) -> None:
+    # one stage: no deployment names a stage of its own (SAM's implicit, unthrottled "Stage")
     (stage,) = resources_of(translated, "AWS::ApiGateway::Stage").values()
     assert stage["Properties"]["StageName"] == "api"
+    (deployment,) = resources_of(translated, "AWS::ApiGateway::Deployment").values()
+    assert "StageName" not in deployment["Properties"]
+    logs = stage["Properties"]["AccessLogSetting"]
+    assert logs["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogs", "Arn"]}
+    assert json.loads(logs["Format"].replace("$", "")).keys() == {
+        "requestId",
+        "time",
+        "ip",
+        "method",
+        "path",
+        "status",
+        "bytes",
+        "latencyMs",
+    }
+    group = translated["Resources"]["ApiAccessLogs"]["Properties"]
+    assert group == {"LogGroupName": "/aws/apigateway/wowcard-harbour-prod", "RetentionInDays": 30}
     (throttle,) = stage["Properties"]["MethodSettings"]
     assert (throttle["ResourcePath"], throttle["HttpMethod"]) == ("/*", "*")
     assert throttle["ThrottlingRateLimit"] == Limits().throttle_rate
     assert throttle["ThrottlingBurstLimit"] == Limits().throttle_burst
     function = translated["Resources"]["APIHandler"]
     assert function["Type"] == "AWS::Lambda::Function"
-    assert function["Properties"]["ReservedConcurrentExecutions"] == 10
+    assert "ReservedConcurrentExecutions" not in function["Properties"]  # a new account has none to spare
     assert function["Properties"]["Code"] == {"S3Bucket": "wowcard-bundles", "S3Key": "l.zip"}
     assert function["Properties"]["Runtime"].startswith("python3.")
     (api,) = resources_of(translated, "AWS::ApiGateway::RestApi").values()
@@ -121,7 +95,8 @@ def test_the_sam_transform_gives_a_throttled_api_stage_and_a_lambda_with_reserve
 def test_the_table_is_retained_on_delete_and_on_replacement_and_protected(data: dict[str, Any]) -> None:
     table = data["Resources"]["Table"]
     assert table["Type"] == "AWS::DynamoDB::Table"
-    assert table["DeletionPolicy"] == "Retain"
+    # kept, except when the stack's first create rolls back (a retry would collide with its name)
+    assert table["DeletionPolicy"] == "RetainExceptOnCreate"
     assert table["UpdateReplacePolicy"] == "Retain"
     assert table["Properties"]["DeletionProtectionEnabled"] is True
     assert table["Properties"]["TableName"] == "wowcard-harbour"
@@ -149,9 +124,9 @@ def test_the_table_is_the_one_the_store_creates_including_its_by_day_index(data:
 def test_a_table_argument_the_template_cannot_translate_fails_the_package_loudly() -> None:
     definition = {**store_dynamodb.table_definition(), "OnDemandThroughput": {"MaxReadRequestUnits": 10}}
     with pytest.raises(ValueError, match="OnDemandThroughput"):
-        aws_templates.table_properties(definition, "wowcard-harbour", "expires_at")
+        aws_data_stack.table_properties(definition, "wowcard-harbour", "expires_at")
     with pytest.raises(ValueError, match="on-demand"):
-        aws_templates.table_properties({**definition, "BillingMode": "PROVISIONED"}, "t", "expires_at")
+        aws_data_stack.table_properties({**definition, "BillingMode": "PROVISIONED"}, "t", "expires_at")
 
 
 def test_the_data_stack_outputs_what_deploy_and_other_commands_read(data: dict[str, Any]) -> None:
@@ -187,11 +162,21 @@ def test_no_iam_action_or_resource_is_a_wildcard(app: dict[str, Any], translated
             for resource in listed(statement["Resource"]):
                 text = resource if isinstance(resource, str) else resource["Fn::Sub"]
                 assert text != "*"
-                # the only star allowed: the log streams of the collector's and the alert sender's log groups
+                # the only stars allowed: the log streams of the collector's and the alert sender's log
+                # groups, and the account's default SSM key, narrowed by conditions to one parameter
                 if "*" in text:
                     assert text.endswith(
-                        (":log-group:/aws/lambda/wowcard-harbour-prod:*", "/wowcard-harbour-prod-alerts:*")
+                        (
+                            ":log-group:/aws/lambda/wowcard-harbour-prod:*",
+                            "/wowcard-harbour-prod-alerts:*",
+                            ":key/*",
+                        )
                     ), text
+                if text.endswith(":key/*"):
+                    condition = statement["Condition"]["StringEquals"]
+                    assert condition["kms:EncryptionContext:PARAMETER_ARN"]["Fn::Sub"].endswith(
+                        ":parameter/wowcard/harbour/prod/origin-secret"
+                    )
 
 
 def test_the_collector_may_only_touch_its_own_table(app: dict[str, Any]) -> None:
@@ -226,8 +211,9 @@ def test_the_lambda_finds_its_table_and_answers_with_same_origin_redirects(app: 
     variables = function["Environment"]["Variables"]
     assert variables["WOWCARD_STORE"] == {"Fn::Sub": "dynamodb:${TableName}"}
     assert variables["WOWCARD_REDIRECT_BASE"] == ""
+    assert variables["WOWCARD_ORIGIN_SECRET"] == "ssm:/wowcard/harbour/prod/origin-secret"
     assert function["FunctionName"] == "wowcard-harbour-prod"
-    assert function["ReservedConcurrentExecutions"] == 10
+    assert "ReservedConcurrentExecutions" not in function
     assert app["Parameters"]["TableName"]["Default"] == "wowcard-harbour"
 
 
@@ -365,3 +351,9 @@ def test_a_stage_that_could_collide_with_another_stack_is_refused(stage: str) ->
 def test_a_resource_group_defined_twice_is_a_bug_not_an_override() -> None:
     with pytest.raises(ValueError, match="Resources.PagesBucket is defined twice"):
         aws_templates.combine(aws_templates.pages_bucket(), aws_templates.pages_bucket())
+
+
+def test_a_merge_that_lost_the_one_stage_setting_fails_the_package(app: dict[str, Any]) -> None:
+    without = {key: value for key, value in app.items() if key != "Globals"}
+    with pytest.raises(package.PackageError, match="SAM would add a second, unthrottled stage"):
+        package.check_merged(without, Names("harbour", "prod"))

@@ -23,7 +23,7 @@ from .conftest import contents, recount, screenshot, serving_survey
 pytestmark = pytest.mark.browser
 
 TIMEOUT_MS = 15_000
-UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+UUID = re.compile(r"^[0-9a-f]{32}$")  # the page script's id: 128 bits from crypto.getRandomValues
 
 
 def wait_for(page: Any, condition: Callable[[], Any], what: str, seconds: float = 15) -> None:
@@ -55,7 +55,7 @@ def queue(page: Any) -> list[dict[str, Any]]:
 
 
 def pick(page: Any, name: str, value: str) -> None:
-    page.locator("label.opt", has=page.locator(f"input[name={name}][value='{value}']")).click()
+    page.locator("label", has=page.locator(f"input[name={name}][value='{value}']")).click()
 
 
 def posts_of(context: Any) -> list[Any]:

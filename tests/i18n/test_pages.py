@@ -57,7 +57,7 @@ def test_every_language_has_its_pages_at_the_urls_of_the_design(site: Path):
     for prefix in ["", *(f"{lang}/" for lang in LANGUAGES)]:
         expected |= {f"thanks/{prefix}index.html", f"error/{prefix}index.html"}
         for location, people in STAFF.items():
-            expected.add(f"{location}/{prefix}index.html")
+            expected |= {f"{location}/{prefix}index.html", f"{location}/{prefix}kiosk/index.html"}
             expected |= {f"{location}/{prefix}s/{person}/index.html" for person in people}
     assert html == expected
 
@@ -179,8 +179,8 @@ def test_staff_names_may_be_given_per_language(survey_file: Path):
     survey_file.write_text(text)
     assert CliRunner().invoke(cli, ["build", "-s", str(survey_file)]).exit_code == 0
     site = survey_file.parent / "build" / "harbour" / "mill"
-    assert "<span>李</span>" in (site / "zh-Hans" / "index.html").read_text()
-    assert "<span>Li</span>" in (site / "en" / "index.html").read_text()
+    assert 'value="li">李</label>' in (site / "zh-Hans" / "index.html").read_text()
+    assert 'value="li">Li</label>' in (site / "en" / "index.html").read_text()
     definition = survey_model.load(survey_file).definition()
     assert [s.name for s in definition.staff if s.id == "li"] == ["Li"]  # reports: the default language's
 

@@ -66,10 +66,10 @@ def test_the_arabic_page_reads_right_to_left(served, phone_factory, tmp_path):
             "logo": "header .logo",
             "brand": "header .name",
             "question": "h1",
-            "yes": "label.opt:has(input[value=yes])",
-            "no": "label.opt:has(input[value=no])",
-            "rating 1": "label.opt:has(input[name=people][value='1'])",
-            "rating 5": "label.opt:has(input[name=people][value='5'])",
+            "yes": "label:has(input[value=yes])",
+            "no": "label:has(input[value=no])",
+            "rating 1": "label:has(input[name=people][value='1'])",
+            "rating 5": "label:has(input[name=people][value='5'])",
             "send": "button",
         }.items()
     }

@@ -75,4 +75,4 @@ def test_the_report_and_the_cli_stay_in_the_owners_language(
     assert "Idioma" not in table.output and "اللغة" not in table.output
     assert "Spanish" in table.output and "Arabic" in table.output  # languages named, not coded
     built = CliRunner().invoke(cli, ["build", "-s", str(multilingual_file)])
-    assert built.exit_code == 0 and built.output.startswith("wrote 80 pages and survey.json")
+    assert built.exit_code == 0 and built.output.startswith("wrote 96 pages and survey.json")

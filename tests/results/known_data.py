@@ -105,6 +105,9 @@ class Expected:
     followups: int = 0
     weeks: dict[str, Counter] = field(default_factory=dict)
     locations: Counter = field(default_factory=Counter)
+    srcs: Counter = field(default_factory=Counter)  # "unknown" for answers without a source
+    texts: list[Sent] = field(default_factory=list)  # answers with a comment or a story, as sent
+    stories_by: dict[str, list[Sent]] = field(default_factory=dict)  # staff id ("_" unnamed) -> stories
 
     @property
     def wow_rate(self) -> float | None:
@@ -114,9 +117,13 @@ class Expected:
         c = self.ratings[rating]
         return sum(v * n for v, n in c.items()) / sum(c.values()) if c else None
 
-    def share(self, staff: str, location: str) -> float:
+    def person(self, staff: str) -> int:
+        """Recognitions of one person at every location."""
+        return sum(n for (sid, _), n in self.staff.items() if sid == staff)
+
+    def share(self, staff: str) -> float:
         total = sum(self.staff.values())
-        return self.staff[(staff, location)] / total if total else 0.0
+        return self.person(staff) / total if total else 0.0
 
 
 RATINGS = ("people", "process", "product")
@@ -133,6 +140,9 @@ def expected(
             continue
         exp.responses += 1
         exp.locations[b["location"]] += 1
+        exp.srcs[b.get("src") or "unknown"] += 1
+        if b.get("comment") or b.get("what"):
+            exp.texts.append(s)
         year, week, _ = day.isocalendar()
         w = exp.weeks.setdefault(f"{year}-W{week:02d}", Counter())
         w["n"] += 1
@@ -145,6 +155,8 @@ def expected(
                 exp.staff[(b["staff"], b["location"])] += 1
             if b.get("what"):
                 exp.stories += 1
+                if b.get("staff"):
+                    exp.stories_by.setdefault(b["staff"], []).append(s)
         elif b.get("wow") == "no":
             exp.no += 1
             w["no"] += 1
@@ -156,3 +168,22 @@ def expected(
         exp.comments += bool(b.get("comment"))
         exp.followups += bool(b.get("contact") and b.get("consent") == "yes")
     return exp
+
+
+def stories_about(
+    staff: str, whats: list[str], day: str = "2025-03-03", location: str = "quay"
+) -> list[dict]:
+    """Stored responses telling what `staff` did, one a minute from 10:00 (the last is the newest)."""
+    return [
+        {
+            "id": f"{staff}-{i}",
+            "day": day,
+            "location": location,
+            "received_at": f"{day}T10:{i:02d}:00Z",
+            "lang": "en",
+            "wow": "yes",
+            "staff": staff,
+            "what": what,
+        }
+        for i, what in enumerate(whats)
+    ]

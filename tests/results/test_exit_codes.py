@@ -119,3 +119,18 @@ def test_followups_leaves_room_for_subcommands(shop_file, with_store):
     assert followups.invoke_without_command
     result = run(shop_file, "followups")
     assert (result.exit_code, result.stdout) == (0, "No open follow-ups.\n")
+
+
+def test_the_owners_theme_overrides_the_html_report_and_a_broken_one_is_exit_2(shop, shop_file, with_store):
+    themes = shop.folder / "templates"  # the same folder that overrides the survey pages
+    themes.mkdir()
+    (themes / "report.html").write_text(
+        "<p>{{ doc.heading }} · {{ report.responses }} answers</p>", encoding="utf-8"
+    )
+    result = run(shop_file, "results", "--since", "2025-03-03", "--until", "2025-03-09", "--format", "html")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "<p>harbour: 2025-03-03 to 2025-03-09 (Europe/London) · 0 answers</p>"
+    (themes / "report.html").write_text("{{ report.nope }}", encoding="utf-8")
+    broken = run(shop_file, "results", "--format", "html")
+    assert broken.exit_code == 2
+    assert "report.html" in broken.stderr and "Traceback" not in broken.output

@@ -51,7 +51,7 @@ def test_imported_cards_count_in_the_report_and_verify_agrees(backend, tmp_path)
     data = report(backend)
     assert data["responses"] == 4
     assert data["wow"] == {"yes": 3, "no": 1, "unanswered": 0}
-    counts = {(e["id"], e["location"]): e["count"] for e in data["staff"]}
+    counts = {(e["id"], p["location"]): p["count"] for e in data["staff"] for p in e["locations"]}
     assert counts[("maya", "quay")] == 1 and counts[("priya", "mill")] == 1
     assert data["unnamed"] == 1
     verified = backend.run("verify", "--since", "2026-11-01", "--until", "2026-11-30")

@@ -26,7 +26,9 @@ def results_json(backend, since: str, until: str) -> dict:
     result = backend.run("results", "--since", since, "--until", until, "--format", "json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    data.pop("stories")
+    data.pop("stories")  # the words: redaction removes them, the numbers stay
+    for words in ("said", "said_total", "stories_total"):
+        data.pop(words)
     return data
 
 
@@ -183,9 +185,8 @@ def test_delete_removes_the_response_and_subtracts_its_counts(stored):
     assert after["wow"]["yes"] == before["wow"]["yes"] - 1
 
     def count(data: dict) -> int:
-        return next(
-            e["count"] for e in data["staff"] if (e["id"], e["location"]) == (gone["staff"], gone["location"])
-        )
+        person = next(e for e in data["staff"] if e["id"] == gone["staff"])
+        return next(p["count"] for p in person["locations"] if p["location"] == gone["location"])
 
     assert count(after) == count(before) - 1
     assert backend.run("verify", "--since", since, "--until", until).exit_code == 0

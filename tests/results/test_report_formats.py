@@ -8,13 +8,14 @@ import csv
 import io
 import json
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 import html5lib
 import jsonschema
 import pytest
+from results.known_data import stories_about
 
-from wowcard import export, report, report_formats
+from wowcard import export, render, report, report_formats, report_model, report_texts
 from wowcard.collector.store import TallyRow
 
 PERIOD = report.Period(date(2025, 3, 3), date(2025, 3, 16))
@@ -50,18 +51,20 @@ def sample(definition) -> dict:
             {"n": 4, "wow_yes": 3, "wow_no": 1, "staff:sam": 2, "staff:priya": 1, "lang:en": 4},
         ),
     ]
-    result = report.build(rows, definition, PERIOD, by="location")
-    fetched = {
-        "maya": [
-            {
-                "day": "2025-03-03",
-                "location": "quay",
-                "received_at": "2025-03-03T10:00:00.000000Z",
-                "what": STORY,
-            }
-        ]
-    }
-    return report.attach_stories(result, definition, fetched)
+    result = report.build(rows, definition, PERIOD, by="location", now=datetime(2025, 4, 1, tzinfo=UTC))
+    told = [
+        {
+            "id": "r1",
+            "day": "2025-03-03",
+            "location": "quay",
+            "received_at": "2025-03-03T10:00:00.000000Z",
+            "lang": "en",
+            "wow": "yes",
+            "staff": "maya",
+            "what": STORY,
+        }
+    ]
+    return report_texts.attach_texts(result, definition, told)
 
 
 def csv_sections(text: str) -> dict[str, list[dict[str, str]]]:
@@ -86,6 +89,7 @@ def test_csv_reads_back_as_the_same_numbers(sample):
     assert float(summary["wow_rate"]) == pytest.approx(7 / 9, abs=1e-4)
     assert summary["followups_open"] == "1"
     maya = next(r for r in sections["staff"] if r["id"] == "maya")
+    assert maya["locations"] == "Quay Street 3"
     assert (maya["count"], float(maya["share"])) == ("3", pytest.approx(0.5))
     assert [r["week"] for r in sections["trend"]] == ["2025-W10", "2025-W11"]
     assert {r["key"]: r["responses"] for r in sections["by_location"]} == {"quay": "6", "mill": "4"}
@@ -106,6 +110,7 @@ def test_csv_defuses_formulas_in_text_but_keeps_negative_numbers(definition):
             "location_name": "@Quay",
             "day": "2025-03-03",
             "received_at": "x",
+            "lang": "en",
             "what": "+1 wow",
         }
     ]
@@ -126,14 +131,19 @@ def test_markdown_shows_a_script_story_as_text(sample):
     assert "<script>" not in md
     assert "&lt;script&gt;" in md
     assert r"\[bold\]loud\[/bold\] \*star\* \| pipe" in md
-    assert "| Maya | Quay Street | 3 | 50.0% |" in md
-    assert "| Quay Street | 6 | 80.0% | 4 | 2 | 2 |" in md  # --by location
+    assert "| Maya | 3 | 50.0% | Quay Street 3 |" in md
+    assert "| Quay Street | 6 | 80.0% | 4 | 2 | 2 | 4.00 | – | – |" in md  # --by location, with ratings
 
 
 def test_markdown_escapes_block_syntax_at_the_start_of_a_cell():
     assert report_formats.md_text("# not a heading") == r"\# not a heading"
     assert report_formats.md_text("1. not a list") == r"1\. not a list"
     assert report_formats.md_text("line\nbreak") == "line break"
+
+
+def test_markdown_shows_an_ampersand_as_itself():
+    assert report_formats.md_text("Fish & Chips") == "Fish & Chips"
+    assert report_formats.md_text("&amp; stays literal") == r"\&amp; stays literal"
 
 
 def test_html_is_one_self_contained_file_with_the_script_as_text(sample):
@@ -144,11 +154,13 @@ def test_html_is_one_self_contained_file_with_the_script_as_text(sample):
     assert not re.search(r"<link\b", page)
     quotes = [" ".join(p.itertext()) for p in document.findall(".//blockquote/p")]
     assert quotes == [STORY]
+    said = [" ".join(td.itertext()) for td in document.findall(".//section[@id='said']//td[@class='long']")]
+    assert said == [f"About Maya: {STORY}"]
     assert "&lt;script&gt;" in page
     assert (
-        len(document.findall(".//{http://www.w3.org/2000/svg}svg")) == 5
-    )  # trend, leaderboard, three rating distributions
-    assert '<td class="n">3</td><td class="n">50.0%</td>' in page
+        len(document.findall(".//{http://www.w3.org/2000/svg}svg")) == 4
+    )  # trend, three rating distributions (the leaderboard's bars are HTML, so names wrap)
+    assert '<tr><td>Maya</td><td class="n">3</td><td class="n">50.0%</td><td>Quay Street 3</td></tr>' in page
     assert "<b>10</b><span>responses</span>" in page
 
 
@@ -166,7 +178,7 @@ def test_table_keeps_markup_literal_and_lines_the_same_width(sample):
     widths = {len(line) for line in text.splitlines() if line.startswith(" ─")}
     assert widths == {100}
     assert re.search(r"Responses\s+10\b", text)
-    assert re.search(r"Maya\s+Quay Street\s+3\s+50\.0%", text)
+    assert re.search(r"Maya\s+3\s+50\.0%\s+Quay Street 3", text)
 
 
 def test_table_in_colour_when_asked(sample):
@@ -180,6 +192,53 @@ def test_html_report_has_a_trend_point_per_week_with_answers(definition):
     ]
     result = report.build(rows, definition, PERIOD)
     chart = report_formats.trend_chart(result["trend"])
-    assert [p["met"] for p in chart["points"]] == [None, True]
+    assert [p["verdict"] for p in chart["points"]] == [None, "too_few"]
     assert len(chart["goals"]) == 1
     assert len(chart["lines"]) == 1
+
+
+def test_the_table_shows_a_bounded_excerpt_and_html_the_whole_text(definition):
+    long_story = "She rebuilt the whole wheel while I waited. " * 20
+    result = report.build(
+        [TallyRow("2025-03-03", "quay", {"n": 1, "wow_yes": 1, "staff:maya": 1})], definition, PERIOD
+    )
+    report_texts.attach_texts(result, definition, stories_about("maya", [long_story]))
+    table = report_formats.render(result, "table", width=400)
+    stories = table.split("Stories: what they did")[1]
+    shown = re.search(r"Maya\s+Quay Street\s+2025-03-03\s+(.+?)\s*$", stories, flags=re.M).group(1)
+    assert shown.endswith("…") and len(shown) == report_model.EXCERPT
+    assert long_story.strip() in report_formats.render(result, "html")
+
+
+def test_stories_fold_after_three_per_person_with_n_more(definition):
+    result = report.build(
+        [TallyRow("2025-03-03", "quay", {"n": 5, "wow_yes": 5, "staff:maya": 5})], definition, PERIOD
+    )
+    report_texts.attach_texts(result, definition, stories_about("maya", [f"story {i}" for i in range(5)]))
+    assert "… 2 more" in report_formats.render(result, "table")
+    page = report_formats.render(result, "html")
+    document = html5lib.parse(page, namespaceHTMLElements=False)
+    folded = document.find(".//section[@id='stories']//details")
+    assert folded.find("summary").text == "2 more"
+    assert [" ".join(p.itertext()) for p in folded.findall(".//blockquote/p")] == ["story 1", "story 0"]
+
+
+def test_a_theme_folder_overrides_the_report_template(sample, tmp_path):
+    (tmp_path / "report.html").write_text(
+        "<h1>Our own report</h1>{% for s in doc.sections %}<h2>{{ s.title }}</h2>{% endfor %}",
+        encoding="utf-8",
+    )
+    page = report_formats.render(sample, "html", theme=tmp_path)
+    assert page.startswith(
+        "<h1>Our own report</h1><h2>Summary</h2><h2>What customers said (worst first)</h2>"
+    )
+    (tmp_path / "report.html").write_text("{{ no_such_name }}", encoding="utf-8")
+    with pytest.raises(render.TemplateError, match="report.html"):
+        report_formats.render(sample, "html", theme=tmp_path)
+
+
+def test_source_shares_add_up_with_an_unknown_row(definition):
+    rows = [TallyRow("2025-03-03", "quay", {"n": 10, "src:card": 6, "src:receipt": 1})]
+    groups = {g["key"]: g for g in report.build(rows, definition, PERIOD, by="src")["groups"]}
+    assert {k: g["count"] for k, g in groups.items()} == {"card": 6, "receipt": 1, "unknown": 3}
+    assert sum(g["share"] for g in groups.values()) == pytest.approx(1)

@@ -7,18 +7,20 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from wowcard import report
+from wowcard import report, report_model, report_texts
+from wowcard.collector import verdict
 from wowcard.collector.store import TallyRow
 
 MARCH = report.Period(date(2025, 3, 3), date(2025, 3, 16))
+AFTER_MARCH = datetime(2025, 4, 1, tzinfo=UTC)
 
 
 def row(day: str, location: str, **counts: int) -> TallyRow:
     return TallyRow(day, location, {k.replace("__", ":"): v for k, v in counts.items()})
 
 
-def entry(result: dict, staff: str, location: str) -> dict:
-    return next(e for e in result["staff"] if e["id"] == staff and e["location"] == location)
+def entry(result: dict, staff: str) -> dict:
+    return next(e for e in result["staff"] if e["id"] == staff)
 
 
 def test_wow_rate_is_yes_over_those_who_answered(definition):
@@ -44,40 +46,41 @@ def test_an_empty_range_gives_zeros_and_no_rates(definition):
     assert all(w["wow_rate"] is None and w["met_goal"] is None for w in result["trend"])
 
 
-def test_the_leaderboard_is_per_staff_member_and_location(definition):
+def test_the_leaderboard_has_one_row_per_person_with_their_locations(definition):
     rows = [
         row("2025-03-03", "quay", n=6, wow_yes=6, staff__priya=2, staff__maya=3, staff___=1),
-        row("2025-03-04", "mill", n=3, wow_yes=3, staff__priya=1, staff__sam=2),
+        row("2025-03-04", "mill", n=3, wow_yes=3, staff__priya=2, staff__sam=1),
     ]
     result = report.build(rows, definition, MARCH)
-    assert entry(result, "priya", "quay")["count"] == 2
-    assert entry(result, "priya", "mill")["count"] == 1
-    assert entry(result, "maya", "quay") == {
+    priya = entry(result, "priya")
+    assert (priya["count"], priya["share"]) == (4, 0.5)  # counted across both locations: first, not split
+    assert [(p["location"], p["count"]) for p in priya["locations"]] == [("mill", 2), ("quay", 2)]
+    assert [e["id"] for e in result["staff"]][:3] == ["priya", "maya", "sam"]
+    assert entry(result, "maya") == {
         "id": "maya",
         "name": "Maya",
-        "location": "quay",
-        "location_name": "Quay Street",
         "count": 3,
         "share": 0.375,
         "flagged": 0,
+        "locations": [{"location": "quay", "location_name": "Quay Street", "count": 3, "flagged": 0}],
     }
-    assert result["staff"][0]["id"] == "maya"  # most recognised first
     assert result["unnamed"] == 1
+    assert len({e["id"] for e in result["staff"]}) == len(result["staff"])
     assert sum(e["share"] for e in result["staff"]) == pytest.approx(1)
 
 
 def test_flagged_recognitions_leave_the_leaderboard_unless_included(definition):
     rows = [row("2025-03-03", "quay", n=5, wow_yes=5, staff__tom=5, flagged__tom=2)]
-    assert entry(report.build(rows, definition, MARCH), "tom", "quay")["count"] == 3
+    assert entry(report.build(rows, definition, MARCH), "tom")["count"] == 3
     included = report.build(rows, definition, MARCH, include_flagged=True)
-    assert entry(included, "tom", "quay")["count"] == 5
-    assert entry(included, "tom", "quay")["flagged"] == 2
+    assert entry(included, "tom")["count"] == 5
+    assert entry(included, "tom")["flagged"] == 2
     assert included["flagged"] == 2
 
 
 def test_staff_no_longer_in_the_survey_still_show_by_id(definition):
     rows = [row("2025-03-05", "mill", n=1, wow_yes=1, staff__ghost=1)]
-    ghost = entry(report.build(rows, definition, MARCH), "ghost", "mill")
+    ghost = entry(report.build(rows, definition, MARCH), "ghost")
     assert (ghost["name"], ghost["count"], ghost["share"]) == ("ghost", 1, 1.0)
 
 
@@ -89,11 +92,8 @@ def test_location_filter_keeps_only_that_locations_rows_and_staff(definition):
     result = report.build(rows, definition, MARCH, location="mill")
     assert result["responses"] == 2
     assert result["location"] == {"id": "mill", "name": "Old Mill"}
-    assert {(e["id"], e["location"]) for e in result["staff"]} == {
-        ("priya", "mill"),
-        ("sam", "mill"),
-        ("li", "mill"),
-    }
+    assert {e["id"] for e in result["staff"]} == {"priya", "sam", "li"}
+    assert {p["location"] for e in result["staff"] for p in e["locations"]} == {"mill"}
 
 
 def test_ratings_average_and_distribution(definition):
@@ -137,20 +137,90 @@ def test_trend_weeks_start_on_monday_and_cross_the_year(definition):
     ]
 
 
-def test_rule_of_one_percent_is_exact_at_the_boundary(definition):
+def test_the_goal_is_last_weeks_rate_plus_one_percent(definition):
     period = report.Period(date(2025, 3, 3), date(2025, 3, 23))
     rows = [
         row("2025-03-03", "quay", n=100, wow_yes=50, wow_no=50),  # 50 %
-        row("2025-03-10", "quay", n=200, wow_yes=101, wow_no=99),  # 50.5 % = 50 % x 1.01 exactly: met
-        row("2025-03-17", "quay", n=400, wow_yes=204, wow_no=196),  # 51 % < 50.5 % x 1.01 = 51.005 %: missed
+        row("2025-03-10", "quay", n=200, wow_yes=101, wow_no=99),  # 50.5 % = 50 % x 1.01
+        row("2025-03-17", "quay", n=400, wow_yes=204, wow_no=196),  # 51 %
     ]
-    first, second, third = report.build(rows, definition, period)["trend"]
-    assert (first["change"], first["goal"], first["met_goal"]) == (None, None, None)
+    first, second, third = report.build(rows, definition, period, now=AFTER_MARCH)["trend"]
+    assert (first["change"], first["goal"], first["verdict"], first["met_goal"]) == (None, None, None, None)
     assert second["goal"] == pytest.approx(0.505)
     assert second["change"] == pytest.approx(0.01)
-    assert second["met_goal"] is True
-    assert third["met_goal"] is False
     assert third["change"] == pytest.approx(0.51 / 0.505 - 1, abs=1e-4)
+    # A 1 % step is far inside the noise of a few hundred answers: neither week is judged.
+    assert (second["verdict"], third["verdict"]) == ("too_few", "too_few")
+    assert second["met_goal"] is None
+
+
+def test_wilson_interval_of_a_weeks_wow_rate():
+    low, high = verdict.wilson_interval(5, 10)
+    assert (low, high) == (pytest.approx(0.2366, abs=1e-4), pytest.approx(0.7634, abs=1e-4))
+    low, high = verdict.wilson_interval(0, 10)
+    assert (low, high) == (0.0, pytest.approx(0.2775, abs=1e-4))
+
+
+def test_after_a_perfect_week_the_goal_is_100_percent_and_0_percent_meets_nothing(definition):
+    period = report.Period(date(2025, 3, 3), date(2025, 3, 16))
+    perfect = [row("2025-03-03", "quay", n=20, wow_yes=20), row("2025-03-10", "quay", n=20, wow_yes=20)]
+    _, week = report.build(perfect, definition, period, now=AFTER_MARCH)["trend"]
+    assert (week["goal"], week["verdict"]) == (1.0, "too_few")  # never "missed" for a perfect week
+    nothing = [row("2025-03-03", "quay", n=5, wow_no=5), row("2025-03-10", "quay", n=2, wow_no=2)]
+    _, week = report.build(nothing, definition, period, now=AFTER_MARCH)["trend"]
+    assert (week["goal"], week["verdict"]) == (0.0, "too_few")
+
+
+@pytest.mark.parametrize(
+    ("yes", "no", "verdict"),
+    [
+        (35, 5, "met"),  # 87.5 % of 40: the whole interval (74-95 %) is above the goal of 50.5 %
+        (6, 34, "missed"),  # 15 % of 40: the whole interval (7-29 %) is below it
+        (12, 8, "too_few"),  # 60 % of 20 (39-78 %): the goal is inside, too few answers to tell
+        (0, 0, "too_few"),  # nobody answered the wow question
+    ],
+)
+def test_a_week_is_judged_only_outside_the_noise_of_its_answers(definition, yes, no, verdict):
+    period = report.Period(date(2025, 3, 3), date(2025, 3, 16))
+    rows = [
+        row("2025-03-03", "quay", n=40, wow_yes=20, wow_no=20),
+        row("2025-03-10", "quay", n=yes + no + 1, wow_yes=yes, wow_no=no),
+    ]
+    _, week = report.build(rows, definition, period, now=AFTER_MARCH)["trend"]
+    assert week["goal"] == pytest.approx(0.505)
+    assert week["verdict"] == verdict
+    assert week["met_goal"] == {"met": True, "missed": False}.get(verdict)
+
+
+def test_the_running_week_is_in_progress_and_never_judged(definition):
+    period = report.Period(date(2025, 3, 3), date(2025, 3, 12))
+    rows = [
+        row("2025-03-03", "quay", n=40, wow_yes=20, wow_no=20),
+        row("2025-03-10", "quay", n=40, wow_yes=40),
+    ]
+    wednesday = datetime(2025, 3, 12, 15, 0, tzinfo=UTC)
+    last, running = report.build(rows, definition, period, now=wednesday)["trend"]
+    assert running["verdict"] == "in_progress"  # 100 % of 40 would be met, but the week is not over
+    assert running["met_goal"] is None
+    assert last["verdict"] is None  # no earlier week to compare with
+    sunday_night = datetime(2025, 3, 16, 23, 30, tzinfo=UTC)  # still Sunday in London: still running
+    assert report.build(rows, definition, period, now=sunday_night)["trend"][1]["verdict"] == "in_progress"
+    monday = datetime(2025, 3, 17, 0, 30, tzinfo=UTC)
+    assert report.build(rows, definition, period, now=monday)["trend"][1]["verdict"] == "met"
+
+
+def test_the_rolling_rate_is_four_weeks_together(definition):
+    period = report.Period(date(2025, 3, 24), date(2025, 3, 30))
+    rows = [
+        row("2025-02-24", "quay", n=10, wow_yes=10),  # 4 weeks before: outside the window
+        row("2025-03-03", "quay", n=4, wow_no=4),
+        row("2025-03-10", "quay", n=10, wow_yes=2, wow_no=8),
+        row("2025-03-17", "quay", n=10, wow_yes=4, wow_no=6),
+        row("2025-03-24", "quay", n=20, wow_yes=15, wow_no=5),
+    ]
+    (week,) = report.build(rows, definition, period, now=AFTER_MARCH)["trend"]
+    assert week["wow_rate"] == 0.75
+    assert week["rolling_rate"] == pytest.approx(21 / 44, abs=1e-4)  # this week and the three before
 
 
 def test_a_week_without_wow_answers_breaks_the_comparison(definition):
@@ -158,7 +228,7 @@ def test_a_week_without_wow_answers_breaks_the_comparison(definition):
     rows = [row("2025-03-03", "quay", n=2, wow_yes=1, wow_no=1), row("2025-03-17", "quay", n=1, wow_yes=1)]
     _, empty, after = report.build(rows, definition, period)["trend"]
     assert (empty["wow_rate"], empty["met_goal"]) == (None, None)
-    assert (after["goal"], after["met_goal"]) == (None, None)
+    assert (after["goal"], after["met_goal"], after["verdict"]) == (None, None, None)
 
 
 def test_default_period_is_the_last_eight_iso_weeks_in_the_survey_time_zone():
@@ -215,39 +285,68 @@ def test_counter_groups_carry_count_and_share(definition, by, counts, expected):
     assert "_" not in groups
 
 
-def test_stories_are_the_latest_few_per_recognised_staff_in_the_period(definition):
-    rows = [row("2025-03-03", "quay", n=3, wow_yes=3, staff__maya=2, staff__tom=1)]
-    result = report.build(rows, definition, MARCH)
-
-    def story(day: str, what: str | None, **extra) -> dict:
-        return {
-            "day": day,
-            "location": "quay",
-            "received_at": f"{day}T09:00:00.000000Z",
-            "what": what,
-            **extra,
-        }
-
-    fetched = {
-        "maya": [
-            story("2025-03-20", "after the period"),
-            story("2025-03-09", "remembered my order"),
-            story("2025-03-08", None),  # redacted: no words left
-            story("2025-03-07", "flagged", flagged=True),
-            story("2025-03-06", "carried the tray"),
-            story("2025-03-05", "fourth"),
-            story("2025-03-04", "fifth"),
-        ],
-        "tom": [story("2025-03-03", "fixed the wifi")],
+def response(day: str, what: str | None = None, **fields) -> dict:
+    return {
+        "id": fields.pop("id", f"{day}-{what or fields.get('comment')}"),
+        "day": day,
+        "location": "quay",
+        "received_at": f"{day}T09:00:00.000000Z",
+        "lang": "en",
+        "what": what,
+        **fields,
     }
-    stories = report.attach_stories(result, definition, fetched, limit=3)["stories"]
-    assert [(s["staff"], s["what"]) for s in stories] == [
-        ("maya", "remembered my order"),
-        ("maya", "carried the tray"),
-        ("maya", "fourth"),
-        ("tom", "fixed the wifi"),
+
+
+def test_every_story_of_the_period_per_person_with_unnamed_ones_last(definition):
+    rows = [row("2025-03-03", "quay", n=3, wow_yes=3, staff__maya=2, staff__tom=3)]
+    result = report.build(rows, definition, MARCH)
+    told = [
+        response("2025-03-20", "after the period", wow="yes", staff="maya"),
+        response("2025-03-09", "remembered my order", wow="yes", staff="maya"),
+        response("2025-03-08", None, wow="yes", staff="maya"),  # redacted: no words left
+        response("2025-03-07", "flagged", wow="yes", staff="maya", flagged=True),
+        response("2025-03-06", "carried the tray", wow="yes", staff="maya"),
+        response("2025-03-05", "fourth", wow="yes", staff="maya"),
+        response("2025-03-04", "fifth", wow="yes", staff="maya"),
+        response("2025-03-05", "someone helped", wow="yes", staff="_"),
+        response("2025-03-03", "fixed the wifi", wow="yes", staff="tom"),
     ]
-    assert stories[0]["name"] == "Maya"
+    stories = report_texts.attach_texts(result, definition, told)["stories"]
+    assert [(s["name"], s["what"]) for s in stories] == [
+        ("Tom", "fixed the wifi"),  # most recognised first
+        ("Maya", "remembered my order"),  # no cap: all of them, newest first
+        ("Maya", "carried the tray"),
+        ("Maya", "fourth"),
+        ("Maya", "fifth"),
+        ("I didn't catch their name", "someone helped"),
+    ]
+
+
+def test_what_customers_said_comes_worst_first(definition):
+    result = report.build([], definition, MARCH)
+    said = [
+        response("2025-03-04", comment="lovely", wow="yes", people=5),
+        response("2025-03-05", comment="slow", wow="yes", people=2, process=1),
+        response("2025-03-06", comment="cold coffee", wow="no", people=4, followup=True),
+        response(
+            "2025-03-07", comment="rude", wow="no", people=1, followup=True, done_at="2025-03-08T10:00:00Z"
+        ),
+        response("2025-03-08", comment="no ratings"),
+        response("2025-03-09", "helped me", wow="yes", staff="_"),
+    ]
+    texts = report_texts.attach_texts(result, definition, said)["said"]
+    assert [s["comment"] or s["what"] for s in texts] == [
+        "rude",  # wow no and a 1
+        "cold coffee",  # wow no
+        "slow",  # lowest rating 1
+        "lovely",  # lowest rating 5
+        "helped me",  # unrated, newer
+        "no ratings",
+    ]
+    assert [s["followup"] for s in texts[:3]] == ["done", "open", None]
+    assert texts[4]["staff_name"] == "I didn't catch their name"
+    assert texts[0]["language"] == "English"
+    assert report_texts.attach_texts(result, definition, said)["responses_read"] == 6
 
 
 def test_recount_and_differences_name_the_drifted_counter():
@@ -277,4 +376,26 @@ def test_the_first_week_is_compared_with_the_week_before_the_period(definition):
     assert result["responses"] == 2
     (week,) = result["trend"]
     assert (week["days"], week["responses"], week["wow_rate"]) == (5, 2, 0.5)
-    assert (week["goal"], week["change"], week["met_goal"]) == (0.505, 0.0, False)
+    assert (week["goal"], week["change"], week["verdict"]) == (0.505, 0.0, "too_few")
+
+
+def test_a_long_period_lists_the_worst_texts_and_newest_stories_and_says_how_many(definition):
+    result = report.build(
+        [TallyRow("2025-03-03", "quay", {"n": 1, "wow_yes": 1, "staff:maya": 1})], definition, MARCH
+    )
+    many = [
+        response(
+            f"2025-03-{3 + i % 10:02d}", f"story {i}", id=f"s{i}", wow="yes", staff="maya", people=1 + i % 5
+        )
+        for i in range(report_texts.SAID_LIMIT + 30)
+    ]
+    texts = report_texts.attach_texts(result, definition, many)
+    assert (len(texts["said"]), texts["said_total"]) == (
+        report_texts.SAID_LIMIT,
+        report_texts.SAID_LIMIT + 30,
+    )
+    assert {s["people"] for s in texts["said"][:30]} == {1}  # the worst first
+    assert len(texts["stories"]) == report_texts.STORIES_PER_PERSON
+    assert texts["stories_total"] == {"maya": report_texts.SAID_LIMIT + 30}
+    listed, total = report_texts.STORIES_PER_PERSON, report_texts.SAID_LIMIT + 30
+    assert f"Maya: the newest {listed} of {total} stories are listed." in report_model.stories(texts).notes

@@ -60,10 +60,18 @@ def check_json(data: dict, exp: Expected) -> None:
     assert data["responses"] == exp.responses
     assert (data["wow"]["yes"], data["wow"]["no"]) == (exp.yes, exp.no)
     assert data["wow_rate"] == pytest.approx(exp.wow_rate, abs=1e-4)
-    board = {(e["id"], e["location"]): e for e in data["staff"]}
-    assert {k: e["count"] for k, e in board.items() if e["count"]} == dict(exp.staff)
+    # One row per person, counted across locations, with the split per location.
+    assert [e["id"] for e in data["staff"]] == list(dict.fromkeys(e["id"] for e in data["staff"]))
+    board = {e["id"]: e for e in data["staff"]}
+    assert {k: e["count"] for k, e in board.items() if e["count"]} == {
+        sid: exp.person(sid) for sid, _ in exp.staff
+    }
+    split = {
+        (e["id"], p["location"]): p["count"] for e in data["staff"] for p in e["locations"] if p["count"]
+    }
+    assert split == dict(exp.staff)
     for key, e in board.items():
-        assert e["share"] == pytest.approx(exp.share(*key), abs=1e-4)
+        assert e["share"] == pytest.approx(exp.share(key), abs=1e-4)
         assert e["name"] == STAFF_NAMES[e["id"]]
     assert data["unnamed"] == exp.unnamed
     for name, rating in data["ratings"].items():
@@ -77,6 +85,18 @@ def check_json(data: dict, exp: Expected) -> None:
     assert data["followups"] == {"requested": exp.followups, "done": 0, "open": exp.followups}
     weeks = {w["week"]: (w["responses"], w["wow_yes"], w["wow_no"]) for w in data["trend"] if w["responses"]}
     assert weeks == {k: (c["n"], c["yes"], c["no"]) for k, c in exp.weeks.items()}
+    # Every text of the period, each once, and every story under its person (unnamed ones included).
+    assert sorted(s["id"] for s in data["said"]) == sorted(t.body["id"] for t in exp.texts)
+    assert {(s["staff"], s["what"]) for s in data["stories"]} == {
+        (sid, t.body["what"]) for sid, told in exp.stories_by.items() for t in told
+    }
+    assert len(data["stories"]) == sum(len(told) for told in exp.stories_by.values())
+
+
+def worst_first_key(body: dict, at: datetime) -> tuple:
+    """The order the owner reads what customers said, computed from the answer as sent."""
+    rated = [body[r] for r in ("people", "process", "product") if r in body]
+    return (body.get("wow") != "no", min(rated, default=6), -at.timestamp())
 
 
 def test_every_number_matches_the_raw_answers_in_json(loaded):
@@ -85,18 +105,23 @@ def test_every_number_matches_the_raw_answers_in_json(loaded):
     exp = expected(sent, "Europe/London", since, until)
     assert exp.responses == 61
     check_json(data, exp)
-    # The stories: the three latest "what did they do" of each recognised staff member, newest first.
-    told: dict[str, list[tuple[datetime, str]]] = {}
-    for s in sent:
-        if s.body.get("wow") == "yes" and s.body.get("what") and s.body.get("staff") not in (None, "_"):
-            told.setdefault(s.body["staff"], []).append((s.at, s.body["what"]))
-    latest = {
-        staff: [what for _, what in sorted(stories, reverse=True)[:3]] for staff, stories in told.items()
-    }
-    shown: dict[str, list[str]] = {}
-    for story in data["stories"]:
-        shown.setdefault(story["staff"], []).append(story["what"])
-    assert shown == latest
+    # What customers said: worst first (a wow "no", then the lowest rating), with the texts as sent.
+    by_id = {t.body["id"]: t for t in exp.texts}
+    order = sorted(exp.texts, key=lambda t: worst_first_key(t.body, t.at))
+    assert [s["id"] for s in data["said"]] == [t.body["id"] for t in order]
+    for s in data["said"]:
+        body = by_id[s["id"]].body
+        assert (s["comment"], s["what"], s["wow"]) == (body.get("comment"), body.get("what"), body.get("wow"))
+        assert (s["language"], s["followup"]) == ("English", "open" if body.get("consent") else None)
+    # The stories: all of them, per person in leaderboard order, unnamed last, newest first.
+    people = [e["id"] for e in data["staff"] if e["id"] in exp.stories_by] + ["_"] * ("_" in exp.stories_by)
+    assert list(dict.fromkeys(s["staff"] for s in data["stories"])) == people
+    for sid, told in exp.stories_by.items():
+        newest_first = [t.body["what"] for t in sorted(told, key=lambda t: t.at, reverse=True)]
+        assert [s["what"] for s in data["stories"] if s["staff"] == sid] == newest_first
+    unnamed = [s for s in data["stories"] if s["staff"] == "_"]
+    assert unnamed and {s["name"] for s in unnamed} == {"I didn't catch their name"}
+    assert data["responses_read"] == exp.responses  # the period's responses, no more
 
 
 def test_the_default_period_is_the_last_eight_weeks(loaded):
@@ -107,22 +132,28 @@ def test_the_default_period_is_the_last_eight_weeks(loaded):
     assert data["responses"] == 61
 
 
+def csv_sections(text: str) -> dict[str, list[dict[str, str]]]:
+    sections = {}
+    for block in re.split(r"\r?\n\r?\n(?=[a-z_]+\r?\n)", text.strip()):
+        rows = list(csv.reader(io.StringIO(block)))
+        sections[rows[0][0]] = [dict(zip(rows[1], r, strict=True)) for r in rows[2:]]
+    return sections
+
+
 def test_every_number_matches_in_csv(loaded):
     backend, sent, since, until = loaded
     result = backend.run("results", "--since", str(since), "--until", str(until), "--format", "csv")
     assert result.exit_code == 0, result.output
-    sections = {}
-    for block in re.split(r"\r?\n\r?\n", result.stdout.strip()):
-        rows = list(csv.reader(io.StringIO(block)))
-        sections[rows[0][0]] = [dict(zip(rows[1], r, strict=True)) for r in rows[2:]]
+    sections = csv_sections(result.stdout)
     exp = expected(sent, "Europe/London", since, until)
     summary = {r["metric"]: r["value"] for r in sections["summary"]}
     assert int(summary["responses"]) == exp.responses
     assert float(summary["wow_rate"]) == pytest.approx(exp.wow_rate, abs=1e-4)
+    assert (int(summary["wow_yes"]), int(summary["wow_no"])) == (exp.yes, exp.no)
     assert (int(summary["unnamed"]), int(summary["comments"])) == (exp.unnamed, exp.comments)
     assert int(summary["followups_open"]) == exp.followups
-    staff = {(r["id"], r["location"]): int(r["count"]) for r in sections["staff"] if r["count"] != "0"}
-    assert staff == dict(exp.staff)
+    staff = {r["id"]: int(r["count"]) for r in sections["staff"] if r["count"] != "0"}
+    assert staff == {sid: exp.person(sid) for sid, _ in exp.staff}
     for r in sections["ratings"]:
         assert [int(r[str(v)]) for v in range(1, 6)] == [exp.ratings[r["rating"]][v] for v in range(1, 6)]
     assert {r["id"]: int(r["count"]) for r in sections["promises"]} == {
@@ -130,6 +161,8 @@ def test_every_number_matches_in_csv(loaded):
     }
     weeks = {r["week"]: (int(r["responses"]), int(r["wow_yes"])) for r in sections["trend"]}
     assert weeks == {k: (c["n"], c["yes"]) for k, c in exp.weeks.items()}
+    assert sorted(r["id"] for r in sections["said"]) == sorted(t.body["id"] for t in exp.texts)
+    assert len(sections["stories"]) == sum(len(told) for told in exp.stories_by.values())
 
 
 def test_every_number_matches_in_markdown(loaded):
@@ -142,15 +175,20 @@ def test_every_number_matches_in_markdown(loaded):
     assert f"| Wow rate | {pct(exp.wow_rate)} |" in md
     assert f"| Unnamed recognitions | {exp.unnamed} |" in md
     assert f"| Follow-ups requested / open | {exp.followups} / {exp.followups} |" in md
-    rows = re.findall(r"^\| (\w+) \| ([^|]+) \| (\d+) \| ([\d.]+)% \|$", md, flags=re.M)
-    board = {(name, where): int(count) for name, where, count, _ in rows if name in STAFF_NAMES.values()}
-    assert {k: v for k, v in board.items() if v} == {
-        (STAFF_NAMES[s], LOCATION_NAMES[loc]): n for (s, loc), n in exp.staff.items()
-    }
+    rows = re.findall(r"^\| (\w+) \| (\d+) \| ([\d.]+)% \| ([^|]*) \|$", md, flags=re.M)
+    board = {name: int(count) for name, count, _, _ in rows if name in STAFF_NAMES.values()}
+    assert {k: v for k, v in board.items() if v} == {STAFF_NAMES[s]: exp.person(s) for s, _ in exp.staff}
+    for name, _, _, at in rows:
+        staff_id = next((k for k, v in STAFF_NAMES.items() if v == name), None)
+        for (sid, loc), n in exp.staff.items():
+            if sid == staff_id:
+                assert f"{LOCATION_NAMES[loc].replace('<', '&lt;').replace('>', '&gt;')} {n}" in at
     for name in ("people", "process", "product"):
         dist = " | ".join(str(exp.ratings[name][v]) for v in range(1, 6))
-        assert f"| {name.title()} | {report_formats.number(exp.average(name))} | " in md
+        assert f"| {name.title()} | {report_formats.report_model.number(exp.average(name))} | " in md
         assert f" | {dist} |" in md
+    said = md.split("### What customers said")[1].split("###")[0]
+    assert said.count("\n| wow ") == len(exp.texts)
     assert "<" not in md.replace("&lt;", "")  # the kiosk's name and any story stay text
 
 
@@ -164,21 +202,27 @@ def test_every_number_matches_in_html(loaded):
     exp = expected(sent, "Europe/London", since, until)
     assert f"<b>{exp.responses}</b><span>responses</span>" in page
     assert f"<b>{pct(exp.wow_rate)}</b><span>wow rate ({exp.yes} of {exp.yes + exp.no})</span>" in page
-    for (staff, loc), count in exp.staff.items():
+    for staff in {sid for sid, _ in exp.staff}:
         row = (
-            f"<tr><td>{STAFF_NAMES[staff]}</td><td>{html.escape(LOCATION_NAMES[loc])}</td>"
-            f'<td class="n">{count}</td><td class="n">{pct(exp.share(staff, loc))}</td></tr>'
+            f'<tr><td>{STAFF_NAMES[staff]}</td><td class="n">{exp.person(staff)}</td>'
+            f'<td class="n">{pct(exp.share(staff))}</td>'
         )
         assert row in page
     for name in ("people", "process", "product"):
-        assert f"{name.title()}: average {report_formats.number(exp.average(name))}" in page
+        assert f"{name.title()}: average {report_formats.report_model.number(exp.average(name))}" in page
     for week, c in exp.weeks.items():
         rate = pct(c["yes"] / (c["yes"] + c["no"]) if c["yes"] + c["no"] else None)
         assert re.search(
-            rf'<tr><td>{week}</td><td class="n">{rate}</td>.*<td class="n">{c["n"]}</td><td>', page
+            rf'<tr><td class="label">{week}\*?</td><td class="n">{c["n"]}</td><td class="n">{rate}</td>',
+            page,
         )
     for loc, name in LOCATION_NAMES.items():
         assert f'<tr><td>{html.escape(name)}</td><td class="n">{exp.locations[loc]}</td>' in page
+        assert f"<h2>Trend at {html.escape(name)}</h2>" in page
+    said = page.split('<section id="said">')[1].split("</section>")[0]
+    assert said.count('<td class="long">') == len(exp.texts)  # every text, whole
+    folded = said.split("<details>")[1]  # the worst 12 first, the rest behind "N more"
+    assert f"<summary>{len(exp.texts) - 12} more</summary>" in folded
     assert "<script" not in page
 
 
@@ -190,8 +234,14 @@ def test_every_number_matches_in_the_table(loaded):
     exp = expected(sent, "Europe/London", since, until)
     assert re.search(rf"Responses\s+{exp.responses}\s", text)
     assert re.search(rf"Wow rate\s+{re.escape(pct(exp.wow_rate))}", text)
-    for (staff, loc), count in exp.staff.items():
-        assert re.search(rf"{STAFF_NAMES[staff]}\s+{LOCATION_NAMES[loc]}\s+{count}\s", text)
+    for staff in {sid for sid, _ in exp.staff}:
+        assert re.search(
+            rf"{STAFF_NAMES[staff]}\s+{exp.person(staff)}\s+{re.escape(pct(exp.share(staff)))}", text
+        )
+    # Stories fold after three per person with "… N more".
+    for told in exp.stories_by.values():
+        if len(told) > 3:
+            assert f"… {len(told) - 3} more" in text
     assert "\x1b[" not in text
 
 
@@ -203,6 +253,7 @@ def test_a_location_filter_and_a_location_without_staff(loaded):
     assert kiosk["location"] == {"id": "kiosk", "name": "Harbour <Kiosk>"}
     assert kiosk["responses"] == exp.responses
     assert kiosk["staff"] == []  # nobody works there: no leaderboard, only unnamed recognitions
+    assert {s["location"] for s in kiosk["said"] + kiosk["stories"]} <= {"kiosk"}
     assert kiosk["unnamed"] == exp.unnamed
     mill = run_json(backend, "--since", str(since), "--until", str(until), "--location", "mill")
     check_json(mill, expected(sent, "Europe/London", since, until, location="mill"))
@@ -225,6 +276,7 @@ def test_a_script_story_renders_as_text_in_html_and_markdown(loaded):
     page = backend.run("results", "--since", str(since), "--until", str(until), "--format", "html").stdout
     assert "<script" not in page
     assert f"<blockquote><p>{markupsafe.escape(SCRIPT_STORY)}</p>" in page
+    assert f"About Maya: {markupsafe.escape(SCRIPT_STORY)}" in page
     md = backend.run("results", "--since", str(since), "--until", str(until), "--format", "md").stdout
     assert "<script" not in md
     assert '&lt;script&gt;alert("wow")&lt;/script&gt; carried my &lt;b&gt;tray&lt;/b&gt;' in md
@@ -246,6 +298,11 @@ def test_json_matches_the_schema_for_every_by(loaded, by):
         assert {k: g["responses"] for k, g in groups.items()} == {
             loc: exp.locations[loc] for loc in LOCATION_NAMES
         }
+        for key, group in groups.items():  # ratings and the weekly trend of each location
+            assert group["ratings"]["people"] == pytest.approx(
+                expected(sent, "Europe/London", since, until, location=key).average("people"), abs=1e-4
+            )
+            assert [w["week"] for w in group["trend"]] == [w["week"] for w in data["trend"]]
     elif by in ("day", "week", "month"):
         assert sum(g["responses"] for g in groups.values()) == exp.responses
         assert (
@@ -253,19 +310,16 @@ def test_json_matches_the_schema_for_every_by(loaded, by):
             == {"day": 21, "week": 3, "month": len({(since + timedelta(d)).month for d in range(21)})}[by]
         )
     elif by == "staff":
-        totals = {s: sum(n for (sid, _), n in exp.staff.items() if sid == s) for s in STAFF_NAMES}
-        assert {k: g["count"] for k, g in groups.items()} == totals
+        assert {k: g["count"] for k, g in groups.items()} == {s: exp.person(s) for s in STAFF_NAMES}
     elif by == "promise":
         assert {k: g["count"] for k, g in groups.items()} == {
             p: exp.promises[p] for p in ("fresh", "name", "quick")
         }
     elif by == "language":
         assert groups["en"]["count"] == exp.responses
-    elif by == "src":
-        srcs = {s.body["src"] for s in sent if s.body.get("src")}
-        assert {k: g["count"] for k, g in groups.items()} == {
-            src: sum(1 for s in sent if s.body.get("src") == src) for src in srcs
-        }
+    elif by == "src":  # answers without a source have a row: the shares add up to 100 %
+        assert {k: g["count"] for k, g in groups.items()} == dict(exp.srcs)
+        assert sum(g["share"] for g in groups.values()) == pytest.approx(1, abs=1e-3)
 
 
 def test_an_empty_range_reports_zeros_in_every_format(loaded):

@@ -7,6 +7,7 @@ import dataclasses
 import http.client
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,14 +78,19 @@ class Served:
         return b"".join(p.read_bytes() for p in sorted(folder.glob("responses.db*")))
 
 
-def serve(survey: Survey) -> Iterator[Served]:
+def serve(survey: Survey, **options: Any) -> Iterator[Served]:
+    """Serve in this process for the block; `options` go to `serve.running` (limits, rate_clock)."""
     original = config.settings
     try:
-        with serving.running(survey, port=0) as server:
+        with serving.running(survey, port=0, **options) as server:
             yield Served(server, survey)
     finally:
         config.close()
         config.settings = original
+
+
+# For a test that sets its own limits: `with served_with(survey, limits=Limits(…)) as served:`.
+served_with = contextmanager(serve)
 
 
 @pytest.fixture

@@ -14,7 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from wowcard import build as site_build
+from wowcard import render
 from wowcard.__main__ import cli
+from wowcard.collector import answers
 from wowcard.collector import survey as survey_model
 
 STAFF = {"quay": ("maya", "tom", "priya"), "mill": ("priya", "sam", "li")}
@@ -26,7 +28,7 @@ def layout(staff=STAFF, languages=("en",)) -> set[str]:
         files |= {f"{kind}/index.html"} | {f"{kind}/{lang}/index.html" for lang in languages}
     for location, people in staff.items():
         for prefix in [f"{location}/"] + [f"{location}/{lang}/" for lang in languages]:
-            files.add(f"{prefix}index.html")
+            files |= {f"{prefix}index.html", f"{prefix}kiosk/index.html"}
             files |= {f"{prefix}s/{person}/index.html" for person in people}
     return files
 
@@ -73,7 +75,7 @@ def test_survey_json_is_the_compiled_definition(site: Path, definition):
 def test_build_reports_pages_and_the_largest_gzipped_page(survey_file: Path):
     result = build(survey_file)
     out = survey_file.parent / "build" / "harbour"
-    assert f"wrote 20 pages and survey.json to {out}/" in result.output
+    assert f"wrote 24 pages and survey.json to {out}/" in result.output
     sizes = {path: len(gzip.compress(data, 9)) - 0 for path, data in pages(out).items()}
     largest = max(sizes, key=lambda p: (sizes[p], p))
     match = re.search(r"largest page: harbour/(\S+), ([\d,]+) bytes gzipped \(budget 14,600\)", result.output)
@@ -97,14 +99,20 @@ def test_no_page_makes_any_external_request(site: Path):
         assert not re.search(r"https?:|//[a-z0-9]", text, re.IGNORECASE), path
         document = dom(data)
         loaders = {"link", "iframe", "object", "embed", "base", "audio", "video", "source", "image", "use"}
-        assert not [e.tag for e in document.iter() if isinstance(e.tag, str) and e.tag in loaders], path
+        icon = {"tag": "link", "rel": "icon", "href": "data:,"}  # an empty icon: no /favicon.ico request
+        assert not [
+            e.tag
+            for e in document.iter()
+            if isinstance(e.tag, str) and e.tag in loaders and {"tag": e.tag, **e.attrib} != icon
+        ], path
         for element in document.iter():
             if element.tag == "img":
                 assert element.get("src").startswith("data:image/svg+xml,"), path
             for name in ("srcset", "poster", "data", "xlink:href"):
                 assert element.get(name) is None, (path, element.tag, name)
             for name in ("href", "action"):
-                assert (element.get(name) or "/").startswith("/"), (path, element.tag, name)
+                if element.tag != "link":
+                    assert (element.get(name) or "/").startswith("/"), (path, element.tag, name)
         style = "".join(e.text or "" for e in document.iter("style"))
         assert "url(" not in style and "@import" not in style, path
 
@@ -250,7 +258,7 @@ def test_pages_of_removed_locations_and_staff_become_hand_offs_and_nothing_else_
     result = build(survey_file)
     assert result.exit_code == 0, result.output
     assert "stale files" not in result.output  # a printed URL is forever (tests/site/test_leavers.py)
-    assert "10 printed pages of people or locations that left now hand off" in result.output
+    assert "12 printed pages of people or locations that left now hand off" in result.output
     assert set(written(site)) == layout() | {site_build.MANIFEST, "cards/quay.pdf", "mill/notes.txt"}
     assert b"This page has moved" in (site / "mill" / "s" / "sam" / "index.html").read_bytes()
 
@@ -403,7 +411,14 @@ def test_every_language_gets_its_pages_and_links_to_the_others(survey_file: Path
 def test_build_site_is_a_library_function_returning_every_page(survey: survey_model.Survey, tmp_path: Path):
     result = site_build.build_site(survey, out=tmp_path)
     assert {page.path for page in result.pages} == {f"harbour/{p}" for p in layout() if p.endswith(".html")}
-    assert {page.kind for page in result.pages} == {"location", "language", "staff", "thanks", "error"}
+    assert {page.kind for page in result.pages} == {
+        "location",
+        "language",
+        "staff",
+        "kiosk",
+        "thanks",
+        "error",
+    }
     for page in result.pages:
         data = (tmp_path / page.path).read_bytes()
         assert page.raw == len(data) and page.gzipped <= site_build.BUDGET
@@ -428,9 +443,39 @@ def test_a_location_without_staff_gets_no_who_question_and_no_staff_pages(survey
     site = survey_file.parent / "build" / "harbour"
     assert sorted(p.relative_to(site).as_posix() for p in (site / "kiosk").rglob("*.html")) == [
         "kiosk/en/index.html",
+        "kiosk/en/kiosk/index.html",
         "kiosk/index.html",
+        "kiosk/kiosk/index.html",
     ]
     names = {
         e.get("name") for e in form_of((site / "kiosk" / "index.html").read_bytes()).iter() if e.get("name")
     }
     assert "staff" not in names and "wow" in names and "what" in names
+
+
+def test_a_review_link_is_on_every_thank_you_page_and_nowhere_else(survey_file: Path):
+    review = "https://www.tripadvisor.com/UserReview-harbour"
+    edit(survey_file, "retention_days = 365", f'retention_days = 365\nreview_url = "{review}"')
+    assert build(survey_file).exit_code == 0
+    site = survey_file.parent / "build" / "harbour"
+    for path, data in pages(site).items():
+        links = [a.get("href") for a in dom(data).iter("a") if a.get("href", "").startswith("https:")]
+        assert links == ([review] if path.startswith("thanks/") else []), path
+    thanks = (site / "thanks" / "index.html").read_text()
+    assert "Leave us a public review on tripadvisor.com" in thanks
+
+
+def test_kiosk_pages_tag_their_answers_and_keep_no_autocomplete_history(site: Path):
+    form = form_of((site / "quay" / "kiosk" / "index.html").read_bytes())
+    assert form.get("autocomplete") == "off" and form.get("data-kiosk") is not None
+    hidden = {i.get("name"): i.get("value") for i in form.iter("input") if i.get("type") == "hidden"}
+    assert hidden["src"] == "kiosk" and hidden["location"] == "quay"
+    phone = form_of((site / "quay" / "index.html").read_bytes())
+    assert phone.get("autocomplete") is None and "src" not in {i.get("name") for i in phone.iter("input")}
+    assert "kiosk" in answers.SOURCES  # the collector accepts what the kiosk sends
+
+
+def test_the_script_gets_the_collectors_sources_at_build_time(site: Path):
+    script = "".join(e.text or "" for e in dom((site / "quay" / "index.html").read_bytes()).iter("script"))
+    assert json.dumps(list(answers.SOURCES), separators=(",", ":")) in script  # minified
+    assert '"card"' not in (render.packaged_folder() / "page.js").read_text()  # one source: the collector

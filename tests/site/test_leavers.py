@@ -87,7 +87,7 @@ def test_a_closed_location_hands_off_to_the_remaining_locations(survey_file: Pat
         ('locations = ["quay", "mill"]', 'location = "quay"'),
     )
     result = build(survey_file)
-    assert "location mill left the survey: 8 pages (e.g. /harbour/mill/) → the survey of quay, pier" in (
+    assert "location mill left the survey: 10 pages (e.g. /harbour/mill/) → the survey of quay, pier" in (
         result.output
     )
     site = survey_file.parent / "build" / "harbour"
@@ -148,7 +148,7 @@ def test_a_language_dropped_hands_its_pages_off_and_removes_its_thank_you_pages(
     multilingual.write_text(re.sub(r', "es" = "[^"]*"', "", text), encoding="utf-8")
     result = build(multilingual)
     site = multilingual.parent / "build" / "harbour"
-    assert "language es left the survey at quay: 4 pages (e.g. /harbour/quay/es/)" in result.output
+    assert "language es left the survey at quay: 5 pages (e.g. /harbour/quay/es/)" in result.output
     assert "removed 2 stale files" in result.output
     assert not (site / "thanks" / "es").exists() and not (site / "error" / "es").exists()
     page = site / "quay" / "es" / "s" / "maya" / "index.html"

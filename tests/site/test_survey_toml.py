@@ -36,7 +36,7 @@ def assert_survey_error(result, survey_file: Path, field: str, *words: str) -> N
 def test_the_example_survey_builds(survey_file: Path):
     result = build(survey_file)
     assert result.exit_code == 0, result.output
-    assert "wrote 20 pages and survey.json" in result.output
+    assert "wrote 24 pages and survey.json" in result.output
 
 
 @pytest.mark.parametrize(
@@ -77,6 +77,18 @@ def test_the_example_survey_builds(survey_file: Path):
             ("not a language code",),
         ),
         ("[store]", '[store]\nurl = "postgres://x"', "store.url", ('"sqlite:PATH" or "dynamodb:TABLE"',)),
+        (
+            "retention_days = 365",
+            'retention_days = 365\nreview_url = "http://g.page/r/harbour/review"',
+            "review_url",
+            ("not an https:// URL",),
+        ),
+        (
+            "retention_days = 365",
+            'retention_days = 365\nreview_url = "https://g.page/r/a review"',
+            "review_url",
+            ("not an https:// URL",),
+        ),
     ],
     ids=[
         "unknown key",
@@ -94,6 +106,8 @@ def test_the_example_survey_builds(survey_file: Path):
         "language without texts",
         "bad language code",
         "bad store url",
+        "review link not https",
+        "review link with a space",
     ],
 )
 def test_a_mistake_in_survey_toml_is_one_line_naming_file_and_field(survey_file, old, new, field, words):
