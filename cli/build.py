@@ -15,27 +15,24 @@ against the gzip budget, and written deterministically. Each language's pages ca
 gettext catalog and the owner's from survey.toml in that language (`wowcard.i18n`), `lang` and `dir` on
 <html>, and a switcher to the others.
 A manifest of the files wowcard wrote lets the next build remove what it no longer writes without
-touching anything else in the folder; it writes only regular files, never through a symbolic link (_Writer).
-A printed URL is forever: the survey page of a person or location that
+touching anything else in the folder; it writes only regular files, never through a symbolic link
+(site_files.py).
+A printed URL is forever (handoffs.py): the survey page of a person or location that
 left survey.toml (known from the previous manifest, and from every published definition version the command
 passes in) is replaced by a hand-off page (handoff.html) in the survey's brand and the page's language, which
 sends the customer on to the location's survey, or, for a location that closed, to the survey's locations.
+The thank-you and error pages of a language that left stay too (in the survey's first language): a page of
+that language still open on a phone, or an answer queued on it, is sent there once it is stored.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
-import os
 import re
-import stat
-import sys
-import threading
-import zlib
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,13 +42,12 @@ import rjsmin
 from markupsafe import Markup
 
 from . import contrast, i18n, logo, render
+from .build_result import BUDGET, BuildError, BuildResult, Page, gzipped_size
 from .collector import answers
 from .collector import survey as survey_model
+from .handoffs import LANGUAGE_PAGE, PRINTED_PAGE, Handoff, printed_paths
+from .site_files import Writer, progress_bar, read_manifest, remove_stale, write_manifest
 
-BUDGET = 14_600  # bytes gzipped: what arrives in the first round trip of a new connection
-MANIFEST = ".wowcard-manifest.json"
-# Open files never through a link (Windows has no such flag; the lstat checks still hold), bytes as they are.
-NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
 PROGRESS_FROM = 500  # pages: smaller builds finish before a progress bar would be worth drawing
 MAX_BACK_LINKS = 8  # the error page links back to each location only while the list stays short
 WRITERS = 3  # threads compressing and writing pages while the next ones render
@@ -83,81 +79,6 @@ ERROR_FIELDS = (
     "consent",
     "request",
 )
-
-
-class BuildError(Exception):
-    """A survey the site cannot be built from; names the file and the field (or asset) to change."""
-
-    def __init__(self, message: str, path: str = "", file: str | Path | None = None):
-        self.message = message
-        self.path = path
-        self.file = _shown(Path(file)) if file is not None else None
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        where = f"{self.file}: " if self.file else ""
-        field_path = f"{self.path}: " if self.path else ""
-        return f"{where}{field_path}{self.message}"
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    """One written page: its path under the output folder, its kind and its size raw and gzipped."""
-
-    path: str
-    kind: str
-    raw: int
-    gzipped: int
-
-
-@dataclass(slots=True)
-class BuildResult:
-    out: Path
-    survey: str
-    pages: list[Page] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    handoffs: list[Handoff] = field(default_factory=list)
-    definition: Path | None = None
-
-    @property
-    def folder(self) -> Path:
-        return self.out / self.survey
-
-    @property
-    def largest(self) -> Page:
-        return max(self.pages, key=lambda page: (page.gzipped, page.path))
-
-    def summary(self) -> str:
-        largest = self.largest
-        lines = [
-            f"wrote {len(self.pages):,} pages and survey.json to {_shown(self.folder)}/",
-            f"largest page: {largest.path}, {largest.gzipped:,} bytes gzipped (budget {BUDGET:,})",
-        ]
-        if self.removed:
-            lines.append(
-                f"removed {len(self.removed)} stale files of locations or staff no longer in the survey"
-            )
-        if self.handoffs:
-            lines.append(
-                f"{len(self.handoffs)} printed pages of people or locations that left now hand off "
-                "to a survey page:"
-            )
-            lines += [f"  {line}" for line in handoff_lines(self.handoffs)]
-        return "\n".join(lines)
-
-
-def _shown(path: Path) -> str:
-    """A path as the owner would type it: relative to the working folder when it is inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
-def gzipped_size(data: bytes) -> int:
-    """Bytes after `gzip -9`: a 10-byte header, DEFLATE at level 9, an 8-byte trailer."""
-    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
-    return len(compressor.compress(data) + compressor.flush())
 
 
 def collector_action(survey_id: str, collector_url: str | None) -> str:
@@ -196,14 +117,17 @@ def _write_site(site: Site, out: Path, progress: bool, published: set[str]) -> B
     survey = site.survey
     folder = out / survey.id
     result = BuildResult(out=out, survey=survey.id)
-    writer = _Writer(out, survey.id)
-    previous = _read_manifest(writer)
+    writer = Writer(out, survey.id)
+    previous = read_manifest(writer)
     current = [job.path for job in site.jobs()]
-    result.handoffs = site.handoffs((set(previous) | published) - set(current))
-    handoff_jobs = [site.handoff_job(handoff) for handoff in result.handoffs]
+    gone = (set(previous) | published) - set(current)
+    result.handoffs = site.handoffs(gone)
+    handoff_jobs = [site.handoff_job(handoff) for handoff in result.handoffs] + site.former_language_jobs(
+        gone
+    )
     planned = current + [job.path for job in handoff_jobs] + ["survey.json"]
-    _write_manifest(writer, sorted(set(previous) | set(planned)))  # a failed build still knows what it wrote
-    bar = _progress_bar(len(planned) - 1) if progress and len(planned) > PROGRESS_FROM else None
+    write_manifest(writer, sorted(set(previous) | set(planned)))  # a failed build still knows what it wrote
+    bar = progress_bar(len(planned) - 1) if progress and len(planned) > PROGRESS_FROM else None
 
     def finish(batch: list[Job], sizes: Future[list[tuple[int, int]]]) -> None:
         for job, (raw, gzipped) in zip(batch, sizes.result(), strict=True):
@@ -237,55 +161,9 @@ def _write_site(site: Site, out: Path, progress: bool, published: set[str]) -> B
             bar.close()
     writer.write("survey.json", site.definition.dumps().encode("utf-8"))
     result.definition = folder / "survey.json"
-    result.removed = _remove_stale(writer, set(previous) - set(planned))
-    _write_manifest(writer, sorted(planned))
+    result.removed = remove_stale(writer, set(previous) - set(planned))
+    write_manifest(writer, sorted(planned))
     return result
-
-
-# A survey page of the layout: <location>/[<lang>/][s/<staff>/ | kiosk/]index.html
-PRINTED_PAGE = re.compile(
-    r"^(?P<location>[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?)/"
-    r"(?:(?P<lang>[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?)/)?"
-    r"(?:s/(?P<staff>[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?)/|kiosk/)?index\.html\Z"
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Handoff:
-    """A page once written (and maybe printed) that the survey no longer has: where it is, whose it was,
-    its language if the survey still has it, and the locations whose survey it sends the customer to."""
-
-    path: str
-    url: str
-    reason: str  # who or what left, as the build reports it
-    location: str
-    lang: str | None
-    targets: tuple[str, ...]
-
-
-def printed_paths(definitions: Iterable[survey_model.Definition]) -> set[str]:
-    """Every survey page (location, language and staff pages) the given definition versions had."""
-    paths = set()
-    for definition in definitions:
-        for location in definition.locations:
-            staff = sorted(definition.staff_ids_at(location.id))
-            for prefix in [f"{location.id}/"] + [f"{location.id}/{lang}/" for lang in definition.languages]:
-                paths.add(f"{prefix}index.html")
-                paths.update(f"{prefix}s/{person}/index.html" for person in staff)
-    return paths
-
-
-def handoff_lines(handoffs: Iterable[Handoff]) -> list[str]:
-    """One line per person, location or language that left: how many pages hand off, and to where."""
-    groups: dict[str, list[Handoff]] = {}
-    for handoff in handoffs:
-        groups.setdefault(handoff.reason, []).append(handoff)
-    lines = []
-    for reason, items in sorted(groups.items()):
-        count = f"{len(items)} page" + ("s" if len(items) != 1 else "")
-        example = min(items, key=lambda h: (len(h.url), h.url)).url
-        lines.append(f"{reason}: {count} (e.g. {example}) → the survey of {', '.join(items[0].targets)}")
-    return lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,6 +175,11 @@ class Job:
     template: str
     lang: str
     extra: dict[str, Any]
+
+
+def language_page(path: str, kind: str, lang: str) -> Job:
+    """A thank-you or error page ("thanks" or "error") of a language, with its kind's style and script."""
+    return Job(path, kind, f"{kind}.html", lang, {"page_kind": kind})
 
 
 class Site:
@@ -450,9 +333,8 @@ class Site:
         versions = [("", survey.languages[0])] + [(lang, lang) for lang in survey.languages]
         for lang_dir, lang in versions:
             prefix = f"{lang_dir}/" if lang_dir else ""
-            thanks, error = {"page_kind": "thanks"}, {"page_kind": "error"}
-            yield Job(f"thanks/{prefix}index.html", "thanks", "thanks.html", lang, thanks)
-            yield Job(f"error/{prefix}index.html", "error", "error.html", lang, error)
+            yield language_page(f"thanks/{prefix}index.html", "thanks", lang)
+            yield language_page(f"error/{prefix}index.html", "error", lang)
         staff_at: dict[str, list[survey_model.Staff]] = {}
         for person in survey.staff:  # one pass: Survey.staff_at per location is quadratic for a chain
             for location_id in person.locations:
@@ -536,6 +418,17 @@ class Site:
         }
         return Job(handoff.path, "handoff", "handoff.html", lang, extra)
 
+    def former_language_jobs(self, paths: Iterable[str]) -> list[Job]:
+        """The thank-you and error pages of languages that left (among `paths`, pages no longer written), kept
+        at their addresses in the survey's first language: a page of that language still open on a phone,
+        or an answer queued on it, is sent there after it is stored."""
+        jobs = []
+        for path in sorted(paths):
+            match = LANGUAGE_PAGE.match(path)
+            if match and match["lang"] not in self.survey.languages:
+                jobs.append(language_page(path, match["kind"], self.survey.languages[0]))
+        return jobs
+
     def handoff_url(self, handoff: Handoff, location: str) -> str:
         """The survey page a hand-off sends to: in the hand-off's language where the survey still has it,
         else the location's default address (where the script may follow the phone's language)."""
@@ -612,170 +505,3 @@ def _site_path(site_url: str | None) -> str:
         return ""
     match = re.match(r"^https?://[^/]+(/.*)?$", site_url)
     return (match.group(1) or "").rstrip("/") if match else ""
-
-
-class _Writer:
-    """Writes regular files under the survey's folder, never through a symbolic link: a link anywhere from the
-    output folder down (the folder itself, a subfolder, a page) stops the build with BuildError naming it,
-    because following it would write or delete outside the folder. Folders are checked and made once;
-    unchanged files are left untouched."""
-
-    def __init__(self, out: Path, survey_id: str):
-        self.out = out
-        self.folder = out / survey_id
-        self.made: set[Path] = set()
-        self._lock = threading.Lock()
-        if not _real_folder(out):
-            out.mkdir(parents=True, exist_ok=True)
-        self._folder_ready(self.folder)
-
-    def write_pages(self, pages: list[tuple[str, bytes]]) -> list[tuple[int, int]]:
-        """Write each page that is within the budget; the raw and gzipped sizes of all of them."""
-        sizes = []
-        for relative, data in pages:
-            gzipped = gzipped_size(data)
-            if gzipped <= BUDGET:
-                self.write(relative, data)
-            sizes.append((len(data), gzipped))
-        return sizes
-
-    def write(self, relative: str, data: bytes) -> None:
-        path = self.folder / relative
-        self._folder_ready(path.parent)
-        if _regular_file(path) and _read(path) == data:
-            return
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | NOFOLLOW, 0o666)
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
-
-    def read(self, relative: str) -> bytes | None:
-        path = self.folder / relative
-        return _read(path) if _regular_file(path) else None
-
-    def remove(self, relative: str) -> bool:
-        """Remove a file this build wrote before: only a regular file, reached through real folders."""
-        path = self.folder / relative
-        for parent in reversed(path.parents):
-            if parent == self.folder or self.folder in parent.parents:
-                if not _real_folder(parent):
-                    return False
-        if not _regular_file(path):
-            return False
-        path.unlink()
-        return True
-
-    def _folder_ready(self, folder: Path) -> None:
-        if folder in self.made:
-            return
-        with self._lock:
-            for parent in [*reversed(folder.parents), folder]:
-                if parent == self.folder or self.folder in parent.parents:
-                    if not _real_folder(parent):
-                        parent.mkdir(exist_ok=True)
-                        _real_folder(parent)
-            self.made.add(folder)
-
-
-def _refused(path: Path, what: str) -> BuildError:
-    try:  # not _shown(): resolving would name the link's target instead of the link
-        shown = str(path.absolute().relative_to(Path.cwd()))
-    except ValueError:
-        shown = str(path.absolute())
-    return BuildError(
-        f"{shown} {what}; `wowcard build` writes only regular files inside its output folder and never "
-        "follows a link out of it. Remove it, or build into a real folder with --out."
-    )
-
-
-def _real_folder(path: Path) -> bool:
-    """True for a real folder, False for nothing there; BuildError for a link or anything else."""
-    return _exists_as(path, stat.S_ISDIR, "is in the way of a folder the build writes")
-
-
-def _regular_file(path: Path) -> bool:
-    """True for a regular file, False for nothing there; BuildError for a link or anything else."""
-    return _exists_as(path, stat.S_ISREG, "is not a regular file")
-
-
-def _exists_as(path: Path, kind: Callable[[int], bool], otherwise: str) -> bool:
-    try:
-        mode = path.lstat().st_mode
-    except FileNotFoundError:
-        return False
-    if stat.S_ISLNK(mode):
-        raise _refused(path, "is a symbolic link")
-    if not kind(mode):
-        raise _refused(path, otherwise)
-    return True
-
-
-def _read(path: Path) -> bytes | None:
-    try:
-        with os.fdopen(os.open(path, os.O_RDONLY | NOFOLLOW), "rb") as file:
-            return file.read()
-    except OSError:
-        return None
-
-
-def _read_manifest(writer: _Writer) -> list[str]:
-    try:
-        files = json.loads(writer.read(MANIFEST) or b"")["files"]
-    except (ValueError, KeyError, TypeError):
-        return []
-    # Only plain relative paths inside the folder: a hand-edited manifest must not delete anything else.
-    return [
-        f for f in files if isinstance(f, str) and f and not f.startswith("/") and ".." not in f.split("/")
-    ]
-
-
-def _write_manifest(writer: _Writer, files: list[str]) -> None:
-    body = {
-        "note": "files written by `wowcard build`; the next build removes those it no longer writes",
-        "files": files,
-    }
-    writer.write(MANIFEST, (json.dumps(body, indent=1, sort_keys=True) + "\n").encode("utf-8"))
-
-
-def _remove_stale(writer: _Writer, stale: set[str]) -> list[str]:
-    folder = writer.folder
-    removed = []
-    for relative in sorted(stale):
-        path = folder / relative
-        if not writer.remove(relative):
-            continue
-        removed.append(relative)
-        parent = path.parent
-        while parent != folder and folder in parent.parents:
-            try:
-                parent.rmdir()  # only succeeds when empty: other tools' files keep their folders
-            except OSError:
-                break
-            parent = parent.parent
-    return removed
-
-
-class _ProgressBar:
-    def __init__(self, total: int):
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-        self.progress = Progress(
-            TextColumn("rendering pages"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        )
-        self.task = self.progress.add_task("pages", total=total)
-        self.progress.start()
-
-    def advance(self, pages: int) -> None:
-        self.progress.advance(self.task, pages)
-
-    def close(self) -> None:
-        self.progress.stop()
-
-
-def _progress_bar(total: int) -> _ProgressBar | None:
-    return _ProgressBar(total) if sys.stderr.isatty() else None

@@ -6,7 +6,8 @@ Columns (header names, any order, case-insensitive; only `date` and `location` a
 | column    | holds                                                                                  |
 |-----------|----------------------------------------------------------------------------------------|
 | date      | a day (2026-11-02) or an ISO time (2026-11-02T14:30, 2026-11-02 14:30+01:00); without   |
-|           | an offset it is in the survey's time zone; a day alone stands for noon of that day      |
+|           | an offset it is in the survey's time zone; a day alone stands for noon of that day;     |
+|           | no other form, nothing before 1970 or in the future                                    |
 | location  | location id                                                                             |
 | wow       | yes / no (y / n), empty: not answered                                                   |
 | staff     | staff id at that location, or "_" for "I didn't catch their name"                      |
@@ -24,9 +25,9 @@ stores nothing new. The file is read whole and every row checked before the firs
 
 Hostile files: a UTF-8 BOM is skipped; a file that is not UTF-8 (or is UTF-16) is refused naming the line;
 control characters other than tab and line breaks are refused; a field longer than the csv module's limit is
-refused naming its line; `;` or tab instead of `,` is recognised from the header line; cells that look like
-spreadsheet formulas (`=…`, `+…`, `@…`) are plain text here and in every output (export and reports escape
-them).
+refused naming its line; so is a file over 64 MB or 100,000 rows; `;` or tab instead of `,` is recognised
+from the header line; cells that look like spreadsheet formulas (`=…`, `+…`, `@…`) are plain text here and
+in every output (export and reports escape them).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -50,11 +52,27 @@ COLUMNS = ("date", "location", "wow", "staff", "what", *RATINGS, "promises", "co
 REQUIRED = ("date", "location")
 TEXT_COLUMNS = ("what", "comment")
 DEFAULT_SOURCE = "paper"
+IMPORTED_ID = (
+    "i-"  # a prefix the collector refuses from clients (answers.MADE_HERE): nobody can post one first
+)
+assert IMPORTED_ID in answers.MADE_HERE
 # Where an imported answer may say it came from: the page's sources and the ones only an import can have.
 IMPORT_SOURCES = (*answers.SOURCES, "paper", "phone", "letter")
+# Comma, or the semicolon or tab a spreadsheet saved instead: read from the header line, or from the
+# "sep=;" line Excel may write above it.
 DELIMITERS = (",", ";", "\t")
+SEPARATOR_LINE = re.compile(r"^sep=([,;\t])\Z")
 NOON = time(12, 0)
-MAX_FILE_BYTES = 64 * 2**20  # read whole, validated whole: about 500,000 paper cards
+# A day, or a day and a time (T or one space between) with an optional offset; nothing else that Python's
+# fromisoformat takes (it reads "2026-11-02+05:00" as 05:00 local time, and "2026-W45-1" as a day).
+DATE_FORM = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?\Z", re.ASCII
+)
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)  # before it, days are not written as the store keeps them
+MAX_FILE_BYTES = 64 * 2**20  # read whole, validated whole
+# Every row is held, validated, until the first write (about 2 KB each): the bytes alone do not bound that,
+# as 64 MB of the shortest rows ("2026-11-02,quay") is 4 million of them.
+MAX_ROWS = 100_000
 
 
 class ImportProblem(Exception):
@@ -115,6 +133,8 @@ def plan(
     versions = [definition, *(d for d in earlier if d.version != definition.version)]
     result = Plan(path)
     for row in read_rows(path, _read_bytes(path)):
+        if len(result.records) == MAX_ROWS:
+            raise ImportProblem(path, f"the file has more than {MAX_ROWS:,} rows; split it", row.line)
         result.records.append(to_record(path, row, versions, source, now))
     return result
 
@@ -131,26 +151,39 @@ def _read_bytes(path: Path) -> bytes:
 def read_rows(path: Path, data: bytes) -> Iterator[Row]:
     """The file's rows (blank ones skipped), each with the line it starts on; the header checked first."""
     text = _decode(path, data)
-    delimiter = _delimiter(text)
+    first = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
+    hint = SEPARATOR_LINE.match(first)
+    delimiter = hint[1] if hint else next((d for d in DELIMITERS if d in first), ",")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
+        if hint:
+            next(reader)
         header = next(reader, None)
         if header is None or not any(h.strip() for h in header):
             names = ", ".join(COLUMNS)
             raise ImportProblem(path, f"the file is empty: its first line names the columns ({names})")
-        columns = _columns(path, header)
+        columns = _columns(path, header, reader.line_num)
         start = reader.line_num + 1
         for cells in reader:
             line, start = start, reader.line_num + 1
             if not any(c.strip() for c in cells):
                 continue
-            if len(cells) > len(columns) and any(c.strip() for c in cells[len(columns) :]):
-                raise ImportProblem(
-                    path, f"the row has {len(cells)} cells and the header names {len(columns)} columns", line
-                )
-            yield Row(line, {name: cells[i] if i < len(cells) else "" for i, name in enumerate(columns)})
+            yield Row(line, _cells(path, line, columns, cells))
     except csv.Error as exc:
         raise ImportProblem(path, f"not a readable CSV row: {exc}", reader.line_num or 1) from None
+
+
+def _cells(path: Path, line: int, columns: list[str], cells: list[str]) -> dict[str, str]:
+    """A row's cells by column name; cells past the header's columns, or under a column with no name, must
+    be empty."""
+    if len(cells) > len(columns) and any(c.strip() for c in cells[len(columns) :]):
+        raise ImportProblem(
+            path, f"the row has {len(cells)} cells and the header names {len(columns)} columns", line
+        )
+    stray = next((i for i, c in enumerate(cells[: len(columns)]) if not columns[i] and c.strip()), None)
+    if stray is not None:
+        raise ImportProblem(path, f"cell {stray + 1} is under a column the header does not name", line)
+    return {name: cells[i] if i < len(cells) else "" for i, name in enumerate(columns) if name}
 
 
 def _decode(path: Path, data: bytes) -> str:
@@ -167,23 +200,19 @@ def _decode(path: Path, data: bytes) -> str:
         ) from None
 
 
-def _delimiter(text: str) -> str:
-    """Comma, or the semicolon or tab a spreadsheet saved instead, read from the header line alone."""
-    header = text.split("\n", 1)[0]
-    return next((d for d in DELIMITERS if d in header), ",")
-
-
-def _columns(path: Path, header: list[str]) -> list[str]:
+def _columns(path: Path, header: list[str], line: int) -> list[str]:
+    # A column with no name is what a spreadsheet leaves after the last one (a trailing delimiter): it may
+    # be there as long as its cells are empty.
     columns = [h.strip().lower() for h in header]
     for name in columns:
-        if name not in COLUMNS:
-            raise ImportProblem(path, f"not a column wowcard knows; use {', '.join(COLUMNS)}", 1, name)
-    repeated = next((name for name, n in Counter(columns).items() if n > 1), None)
+        if name and name not in COLUMNS:
+            raise ImportProblem(path, f"not a column wowcard knows; use {', '.join(COLUMNS)}", line, name)
+    repeated = next((name for name, n in Counter(columns).items() if n > 1 and name), None)
     if repeated:
-        raise ImportProblem(path, "the header names this column twice", 1, repeated)
+        raise ImportProblem(path, "the header names this column twice", line, repeated)
     missing = [name for name in REQUIRED if name not in columns]
     if missing:
-        raise ImportProblem(path, "the header has no such column, and every row needs one", 1, missing[0])
+        raise ImportProblem(path, "the header has no such column, and every row needs one", line, missing[0])
     return columns
 
 
@@ -222,9 +251,16 @@ def to_record(path: Path, row: Row, versions: Sequence[Definition], source: str,
 
 def row_id(survey: str, row: Row) -> str:
     """The row's response id: a hash of the survey, its cells (in column order) and its line. The same file
-    imported again gives the same ids, so the store keeps each answer once."""
-    material = "\0".join([survey, str(row.line), *(f"{name}={row.cells.get(name, '')}" for name in COLUMNS)])
-    return "i-" + hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
+    imported again gives the same ids, so the store keeps each answer once; also when it was saved again
+    with other line ends (CRLF, LF or CR, inside a quoted cell too: a line count does not change) or with
+    spaces around a cell's value (which is stored without them)."""
+    cells = (f"{name}={_as_stored(row.cells.get(name, ''))}" for name in COLUMNS)
+    material = "\0".join([survey, str(row.line), *cells])
+    return IMPORTED_ID + hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
+
+
+def _as_stored(text: str) -> str:
+    return text.strip().replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _received_at(path: Path, row: Row, definition: Definition, now: datetime) -> datetime:
@@ -233,11 +269,14 @@ def _received_at(path: Path, row: Row, definition: Definition, now: datetime) ->
     if not text:
         raise ImportProblem(path, "every row needs a date (2026-11-02 or 2026-11-02T14:30)", row.line, "date")
     try:
+        if not DATE_FORM.match(text):
+            raise ValueError(text)
         if ":" not in text:
             at = datetime.combine(date.fromisoformat(text), NOON, zone)
         else:
             at = datetime.fromisoformat(text)
             at = at.replace(tzinfo=zone) if at.tzinfo is None else at
+        utc = at.astimezone(UTC)
     except ValueError:
         raise ImportProblem(
             path,
@@ -245,8 +284,13 @@ def _received_at(path: Path, row: Row, definition: Definition, now: datetime) ->
             row.line,
             "date",
         ) from None
-    if at.astimezone(UTC) > now.astimezone(UTC):
+    except OverflowError:  # an offset that takes the time past year 1 or 9999
+        utc = (datetime.min if at.year < 1970 else datetime.max).replace(tzinfo=UTC)
+    if utc > now.astimezone(UTC):
         raise ImportProblem(path, f'"{printable(text)}" is in the future', row.line, "date")
+    if utc < EARLIEST:
+        message = f'"{printable(text)}" is too early: wowcard keeps answers from 1970 on'
+        raise ImportProblem(path, message, row.line, "date")
     return at
 
 

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .aws_data_stack import data_template
@@ -42,15 +42,21 @@ from .aws_templates import (
     collector_policy,
 )
 
+if TYPE_CHECKING:
+    from chalice.package import PackageOptions
+
 DATA_TEMPLATE = "data.json"
 APP_TEMPLATE = "app.json"
 BUNDLE = "deployment.zip"
 README = "README.txt"
 # The collector's files the Lambda needs: its modules and its package data (openapi.json)...
 BUNDLED_SUFFIXES = (".py", ".json")
-# ...except those the Lambda never imports: the SQLite store (`wowcard serve` and the owner's machine only; on
-# AWS the store is always DynamoDB). tests/deploy/test_bundle.py runs the bundle alone to prove it works.
-NOT_IN_LAMBDA = frozenset({"store_sqlite.py"})
+# ...except the SQLite store (store_sqlite.py and its sqlite_*.py parts), which the Lambda never imports
+# (`wowcard serve` and the owner's machine only; on AWS the store is always DynamoDB).
+# tests/deploy/test_bundle.py runs the bundle alone to prove it works.
+NOT_IN_LAMBDA = frozenset(
+    {"store_sqlite.py", "sqlite_definitions.py", "sqlite_fairness.py", "sqlite_outbox.py"}
+)
 # The handlers Chalice names app.app (the API) and app.send_alerts (the scheduled alert sender).
 APP_PY = "from wowcard.collector.app import app, send_alerts  # noqa: F401\n"
 # The region only decides the AWS partition of the service principals Chalice writes (lambda.amazonaws.com).
@@ -140,20 +146,20 @@ def copy_collector(target: Path) -> list[str]:
     return copied
 
 
-class _PackageOptions:
-    """Chalice's PackageOptions without a boto3 client: it only needs service principals, which depend on the
-    region's partition, so packaging needs no credentials and no network."""
+def _package_options(region: str) -> PackageOptions:
+    """Chalice's PackageOptions for `region` without a boto3 client: it only needs service principals, which
+    depend on the region's partition, so packaging needs no credentials and no network. (Chalice is imported
+    here, not at the top: `wowcard` commands that do not package should not pay for it.)"""
+    import botocore.session
+    from chalice.awsclient import TypedAWSClient
+    from chalice.package import PackageOptions
 
-    def __init__(self, region: str):
-        import botocore.session
-        from chalice.awsclient import TypedAWSClient
+    class RegionPackageOptions(PackageOptions):
+        def service_principal(self, service: str) -> str:
+            suffix = self._client.endpoint_dns_suffix(service, region)
+            return self._client.service_principal(service, region, suffix)
 
-        self._region = region
-        self._client = TypedAWSClient(botocore.session.Session())
-
-    def service_principal(self, service: str) -> str:
-        suffix = self._client.endpoint_dns_suffix(service, self._region)
-        return self._client.service_principal(service, self._region, suffix)
+    return RegionPackageOptions(TypedAWSClient(botocore.session.Session()))
 
 
 def run_chalice(project: Path, stage: str, merge: Path, out: Path, region: str) -> None:
@@ -166,7 +172,7 @@ def run_chalice(project: Path, stage: str, merge: Path, out: Path, region: str) 
         with _chalice_import_scope(), contextlib.redirect_stdout(chatter):
             config = factory.create_config_obj(chalice_stage_name=stage)
             packager = factory.create_app_packager(
-                config, _PackageOptions(region), "cloudformation", "json", merge_template=str(merge)
+                config, _package_options(region), "cloudformation", "json", merge_template=str(merge)
             )
             packager.package_app(config, str(out), stage)
     except Exception as exc:  # Chalice raises plain RuntimeError/ValueError and its own types

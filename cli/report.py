@@ -342,7 +342,9 @@ def _week_entry(
     running = start + timedelta(days=6) >= today  # the week holding today is never judged
     judged_word = verdict.IN_PROGRESS if running else judged.verdict
     interval = (
-        None if judged.low is None else [round(judged.low, RATIO_DIGITS), round(judged.high, RATIO_DIGITS)]
+        None
+        if judged.low is None or judged.high is None
+        else [round(judged.low, RATIO_DIGITS), round(judged.high, RATIO_DIGITS)]
     )
     return {
         "week": iso_week(start),

@@ -320,17 +320,11 @@ def rating_chart(name: str, rating: Mapping[str, Any]) -> dict[str, Any]:
     counts = [int(c) for c in rating["distribution"].values()]
     top = max(counts, default=0)
     bar_w = 28
+    heights = [round(80 * c / top, 1) if top else 0 for c in counts]
     bars = [
-        {
-            "x": 10 + i * 38,
-            "height": round(80 * c / top, 1) if top else 0,
-            "count": c,
-            "value": str(i + 1),
-        }
-        for i, c in enumerate(counts)
+        {"x": 10 + i * 38, "height": height, "count": c, "value": str(i + 1), "y": round(base - height, 1)}
+        for i, (c, height) in enumerate(zip(counts, heights, strict=True))
     ]
-    for b in bars:
-        b["y"] = round(base - b["height"], 1)
     return {
         "name": report_model.RATING_LABELS[name],
         "width": w,

@@ -22,6 +22,10 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 # Enough for a busy shop whose phones all share one Wi-Fi address: 300 requests a minute is 75 customers a
 # minute each opening a page, sending and seeing the thank-you page.
@@ -187,7 +191,7 @@ class DeadlineReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def, override]
+    def readinto(self, buffer: WriteableBuffer) -> int:
         left = self.deadline.left()
         if left <= 0:
             raise TimeoutError("the request took longer than its deadline")

@@ -82,7 +82,10 @@ BURST = 10
 # SUMMARY_SECONDS), so an alert after it is never stuck behind it.
 ALERTS_PER_MINUTE = 10
 SUMMARY_SECONDS = 30.0
-SUMMARY_MAX = 1000  # alerts one summary tells at most (each is claimed and settled on its own)
+# Alerts read and claimed at a time for a summary (each is claimed and settled on its own), and ids a summary
+# lists (the latest; its count tells them all): a flood of thousands is one summary, not one per 1,000.
+SUMMARY_MAX = 1000
+LAMBDA_MARGIN_SECONDS = 5.0  # what a summary keeps of a Lambda's time beyond one send, to settle its alerts
 DEFINITION_SECONDS = 300.0  # how long a sender keeps the latest definition (for the digest's schedule)
 RATING_NAMES = {"people": "People", "process": "Process", "product": "Product"}
 REASON_WORDS = {
@@ -216,9 +219,14 @@ def summary(held: list[Alert], time_zone: str) -> dict[str, Any]:
             "reasons": dict(sorted(reasons.items())),
             "first_received_at": first,
             "last_received_at": last,
-            "ids": sorted(a.response_id for a in held),
+            # the latest SUMMARY_MAX (a program lists them all with `wowcard alerts --held`)
+            "ids": sorted(a.response_id for a in sorted(held, key=_received)[-SUMMARY_MAX:]),
         },
     }
+
+
+def _received(alert: Alert) -> tuple[str, str]:
+    return alert.received_at, alert.response_id
 
 
 def _local(received_at: str, time_zone: str) -> str:
@@ -494,15 +502,24 @@ class Sender:
         return len(self._messages) < self.per_minute
 
     def _summarise(self, done: Sweep, time_left: Callable[[], float] | None) -> bool:
-        """Tell every alert due now (up to SUMMARY_MAX) in one message and keep them as held; False when a
-        summary went out less than `summary_every` ago (they stay pending for the next one)."""
+        """Tell every alert due now in one message and keep them as held; False when a summary went out less
+        than `summary_every` ago (they stay pending for the next one). A flood larger than SUMMARY_MAX is
+        claimed SUMMARY_MAX at a time, as long as the time left (a Lambda's) allows, so an alert that came
+        after it is in this summary rather than one `summary_every` later per thousand."""
         now = self.clock()
         if self._summary_at is not None and now - self._summary_at < self.summary_every:
             return False
-        due = self.store.due_alerts(self.survey, now, SUMMARY_MAX)
-        burst = [alert for alert in due if digest.digest_week(alert.response_id) is None]
-        claimed = [c for c in (self.store.claim_alert(a, now, self.lease_seconds) for a in burst) if c]
-        done.add("taken", len(burst) - len(claimed))
+        claimed: list[Alert] = []
+        while True:
+            due = self.store.due_alerts(self.survey, now, SUMMARY_MAX)
+            burst = [alert for alert in due if digest.digest_week(alert.response_id) is None]
+            taken = [c for c in (self.store.claim_alert(a, now, self.lease_seconds) for a in burst) if c]
+            done.add("taken", len(burst) - len(taken))
+            claimed += taken
+            if len(due) < SUMMARY_MAX or not taken:
+                break
+            if time_left is not None and time_left() < self.timeout + 2 * LAMBDA_MARGIN_SECONDS:
+                break
         if not claimed or not self._pace(time_left):
             return False
         latest = self._latest_definition()

@@ -5,7 +5,8 @@ The request format (frozen here; later features fill these fields, they never ch
 
 | field     | form / JSON            | meaning                                                               |
 |-----------|------------------------|-----------------------------------------------------------------------|
-| id        | 8-64 of [A-Za-z0-9_-]  | the page script's response id; absent without JavaScript |
+| id        | 8-64 of [A-Za-z0-9_-]  | the page script's response id (a UUID); absent without JavaScript;    |
+|           |                        | never f-… or i-…: wowcard makes those ids itself (MADE_HERE)          |
 | v         | definition version     | required: the page's build; every published version is kept           |
 | lang      | language code          | the page's language (default: the survey's first language)            |
 | src       | card, sign, kiosk …    | where the customer found the link (script; a kiosk page's form too)   |
@@ -54,6 +55,10 @@ FIELDS = frozenset(
 FORM = "application/x-www-form-urlencoded"
 JSON_TYPES = ("application/json", "text/plain")
 DOUBLE_TAP_WINDOW_SECONDS = 10
+# Ids wowcard makes itself: "f-" for an answer sent without one (the no-JavaScript form), "i-" for an imported
+# row (a hash anyone holding the paper card can compute). A client sending one could take the place of an
+# answer not stored yet, so the collector refuses them; a page's own ids are UUIDs.
+MADE_HERE = ("f-", "i-")
 
 
 class InvalidResponse(Exception):
@@ -122,6 +127,15 @@ def decode(body: bytes | None, content_type: str | None) -> Submission:
             raise InvalidResponse(None, "the body is not a JSON object")
         return Submission(data, False, body)
     raise InvalidResponse(None, f"content type must be {FORM}, application/json or text/plain", 415)
+
+
+def refuse_made_here(fields: dict[str, Any]) -> None:
+    """InvalidResponse when a client sends an id of a kind only wowcard makes (MADE_HERE)."""
+    given = fields.get("id")
+    if isinstance(given, str) and given.startswith(MADE_HERE):
+        raise InvalidResponse(
+            "id", f"id must not start with {' or '.join(MADE_HERE)}: wowcard makes those ids"
+        )
 
 
 def _is_utf8(text: str) -> bool:

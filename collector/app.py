@@ -72,10 +72,12 @@ def collector_errors(event: Any, get_response: Any) -> Response:
 
 def _incoming(survey: str) -> collect.Incoming:
     request = app.current_request
+    assert request is not None, "Chalice sets current_request before it calls a route"
     headers = request.headers
+    body = request.raw_body  # bytes: Chalice encodes a str body, though its annotation says str | bytes
     return collect.Incoming(
         survey=survey,
-        body=request.raw_body or b"",
+        body=body.encode() if isinstance(body, str) else body,
         content_type=headers.get("content-type"),
         content_length=headers.get("content-length"),
         origin=headers.get("origin"),
@@ -85,7 +87,6 @@ def _incoming(survey: str) -> collect.Incoming:
 
 
 def _response(reply: collect.Reply) -> Response:
-    if reply.body is None:
-        return Response(body="", headers=reply.headers, status_code=reply.status)
-    headers = {"Content-Type": "application/json", **reply.headers}
-    return Response(body=reply.body, headers=headers, status_code=reply.status)
+    headers: dict[str, str | list[str]] = {} if reply.body is None else {"Content-Type": "application/json"}
+    headers.update(reply.headers)
+    return Response(body="" if reply.body is None else reply.body, headers=headers, status_code=reply.status)

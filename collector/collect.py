@@ -120,9 +120,10 @@ def _unavailable_for(incoming: Incoming, retry_after: int = RETRY_AFTER_SECONDS)
         latest = _latest(incoming.survey)
         if latest is None:
             return unavailable(retry_after)
-        fields = answers.decode(incoming.body, incoming.content_type).fields
-    except answers.InvalidResponse:
-        fields = {}
+        try:
+            fields = answers.decode(incoming.body, incoming.content_type).fields
+        except answers.InvalidResponse:
+            fields = {}
     except Exception:
         log.warning("no error page to send a form post to for survey %s; answered 503", incoming.survey)
         return unavailable(retry_after)
@@ -169,6 +170,7 @@ def _submit(incoming: Incoming, received_at: datetime) -> Reply:
     # survey's secret salt so the stored id does not give the client address away.
     secret = None if fields.get("id") else config.get_fairness_salt(incoming.survey)
     try:
+        answers.refuse_made_here(fields)
         record = answers.record(
             submission, definition, received_at, incoming.client, incoming.user_agent, secret=secret
         )

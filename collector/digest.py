@@ -21,7 +21,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, overload
 from zoneinfo import ZoneInfo
 
 from . import chat, fairness, tally
@@ -167,7 +167,11 @@ def compute(store: Store, definition: Definition, week: str, now: datetime) -> D
         goal=_round(judged.goal),
         verdict=verdict,
         verdict_words=words,
-        interval=[_round(judged.low), _round(judged.high)] if judged.low is not None else None,
+        interval=(
+            [_round(judged.low), _round(judged.high)]
+            if judged.low is not None and judged.high is not None
+            else None
+        ),
         recognised=_recognised(rows, monday, responses, definition),
         ratings=ratings,
         rated=rated,
@@ -177,6 +181,10 @@ def compute(store: Store, definition: Definition, week: str, now: datetime) -> D
     )
 
 
+@overload
+def _round(value: float) -> float: ...
+@overload
+def _round(value: None) -> None: ...
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 

@@ -116,6 +116,19 @@ class Record:
         keys = [(self.device, self.limit), (self.network, self.network_limit)]
         return [(key, limit) for key, limit in keys if key is not None]
 
+    def pending_alert(self) -> Alert:
+        """The outbox entry of this record's alert: pending, due (and tried since) when it was received."""
+        received = self.received_epoch
+        return Alert(
+            self.survey,
+            self.id,
+            self.shard,
+            self.alert,
+            self.response["received_at"],
+            due=received,
+            since=received,
+        )
+
     def flagged(self) -> Record:
         """The same record with its recognition flagged: `flagged: True` and the increments that follow. A
         flagged recognition is never shouted out: its "recognition" alert goes (other reasons stay)."""
@@ -164,6 +177,25 @@ class Alert:
     attempts: int = 0
     last_error: str | None = None
     lease: str | None = None  # the claim of the sender holding it, when claimed
+
+
+def digest_alert(survey: str, week: str, now: float) -> Alert:
+    """The outbox entry of an ISO week's digest ("2025-W10"): in shard 0, due now."""
+    return Alert(survey, DIGEST_PREFIX + week, 0, ("digest",), iso_time(now), due=now, since=now)
+
+
+def check_fields(response: dict[str, Any]) -> None:
+    """An engine stores only the fields of RESPONSE_FIELDS: anything else is a caller's mistake."""
+    unknown = sorted(set(response) - set(RESPONSE_FIELDS))
+    if unknown:
+        raise StoreError(f"{unknown[0]} is not a field of a stored response")
+
+
+def check_recount(since: str, until: str, counts: dict[tuple[str, str, int], dict[str, int]]) -> None:
+    """A recount for `replace_tallies` holds only days of the range it replaces."""
+    for day, _location, _shard in counts:
+        if not since <= day <= until:
+            raise ValueError(f"recount for {day} is outside {since}..{until}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,10 @@ excluded.count`), and insert its alert into the outbox when it has one. Threads 
 connections; writers inside this process queue on a lock (cheaper than SQLite's sleeping busy handler), and a
 writer in another process that holds the database is waited for by busy_timeout, then by jittered retries
 (retry.py), then StoreUnavailable.
+
+This module holds the schema, the connections and responses and tallies; the parts that mirror the DynamoDB
+engine's are their own modules: sqlite_definitions.py, sqlite_outbox.py (alerts and the weekly digest) and
+sqlite_fairness.py (recognition counters and the salt).
 """
 
 from __future__ import annotations
@@ -29,29 +33,17 @@ import json
 import os
 import sqlite3
 import threading
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from . import fairness, tally
+from . import tally
 from .retry import Retry, describe
-from .store import (
-    ALERT_FAILED,
-    ALERT_HELD,
-    ALERT_PENDING,
-    DIGEST_PREFIX,
-    HELD_KEEP_SECONDS,
-    PERSONAL_FIELDS,
-    RESPONSE_FIELDS,
-    Alert,
-    Record,
-    StoreError,
-    TallyRow,
-    iso_time,
-)
+from .sqlite_definitions import SqliteDefinitions
+from .sqlite_fairness import SqliteFairness, count_recognition
+from .sqlite_outbox import SqliteOutbox, insert_alert
+from .store import PERSONAL_FIELDS, RESPONSE_FIELDS, Record, StoreError, TallyRow, check_fields, check_recount
 
 T = TypeVar("T")
 
@@ -130,15 +122,6 @@ UPSERT_COUNT = (
     "INSERT INTO tallies (survey, day, location, shard, field, count) VALUES (?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (survey, day, location, shard, field) DO UPDATE SET count = count + excluded.count"
 )
-UPSERT_RECOGNITION = (
-    "INSERT INTO recognitions (survey, day, device, staff, count) VALUES (?, ?, ?, ?, 1) "
-    "ON CONFLICT (survey, day, device, staff) DO UPDATE SET count = count + 1"
-)
-INSERT_ALERT = (
-    "INSERT OR REPLACE INTO outbox (survey, id, shard, reasons, received_at, state, due, since, attempts) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)"
-)
-ALERT_COLUMNS = "survey, id, shard, reasons, received_at, state, due, since, attempts, last_error, lease"
 INSERT_RESPONSE = f"INSERT INTO responses ({COLUMNS}) VALUES ({', '.join('?' * len(RESPONSE_FIELDS))})"
 SELECT_RESPONSE = f"SELECT {COLUMNS} FROM responses"
 
@@ -156,7 +139,7 @@ def create_private(path: Path) -> None:
         pass
 
 
-class SqliteStore:
+class SqliteStore(SqliteDefinitions, SqliteOutbox, SqliteFairness):
     """The Store contract on one SQLite file. Safe to share between threads; `close()` when done."""
 
     def __init__(
@@ -278,57 +261,11 @@ class SqliteStore:
         for conn in idle:
             conn.close()
 
-    # --- survey definitions --------------------------------------------------------------------------
-
-    def publish(self, definition: dict[str, Any]) -> bool:
-        body = json.dumps(definition, sort_keys=True, ensure_ascii=False)
-
-        def work(conn: sqlite3.Connection) -> bool:
-            survey, version = definition["survey"], definition["version"]
-            cur = conn.execute(
-                "INSERT OR IGNORE INTO definitions (survey, version, body) VALUES (?, ?, ?)",
-                (survey, version, body),
-            )
-            if cur.rowcount == 1:
-                return True
-            # Published before: it becomes the latest again (the latest is the highest rowid).
-            conn.execute(
-                "UPDATE definitions SET rowid = (SELECT max(rowid) + 1 FROM definitions) "
-                "WHERE survey = ? AND version = ? AND rowid < (SELECT max(rowid) FROM definitions "
-                "WHERE survey = ?)",
-                (survey, version, survey),
-            )
-            return False
-
-        return self._run("publish a survey definition", work, write=True)
-
-    def definition(self, survey: str, version: str | None = None) -> dict[str, Any] | None:
-        if version is None:
-            sql, args = "SELECT body FROM definitions WHERE survey = ? ORDER BY rowid DESC LIMIT 1", (survey,)
-        else:
-            sql, args = "SELECT body FROM definitions WHERE survey = ? AND version = ?", (survey, version)
-        found = self._fetch("read a survey definition", sql, args)
-        return json.loads(found[0][0]) if found else None
-
-    def definitions(self, survey: str) -> list[dict[str, Any]]:
-        sql = "SELECT body FROM definitions WHERE survey = ? ORDER BY rowid"
-        return [json.loads(body) for (body,) in self._fetch("read the survey definitions", sql, (survey,))]
-
     # --- the write path ------------------------------------------------------------------------------
 
     def put(self, record: Record) -> bool:
         forget = self._forget_counters_before(record)
         return self._run("store a response", lambda conn: _insert(conn, record, forget), write=True)
-
-    def _forget_counters_before(self, record: Record) -> str | None:
-        """The day before which this survey's recognition counters can go, once per new day seen."""
-        if not record.counters():
-            return None
-        oldest = (date.fromisoformat(record.day) - timedelta(days=fairness.KEEP_DAYS)).isoformat()
-        if self._counters_kept_from.get(record.survey, "") >= oldest:
-            return None
-        self._counters_kept_from[record.survey] = oldest
-        return oldest
 
     def put_many(self, records: Iterable[Record], batch: int = 5000) -> int:
         """SQLite only: store many records, `batch` per transaction, each exactly as `put` would (for
@@ -459,7 +396,7 @@ class SqliteStore:
     def replace_tallies(
         self, survey: str, since: str, until: str, counts: dict[tuple[str, str, int], dict[str, int]]
     ) -> None:
-        _check_recount(since, until, counts)
+        check_recount(since, until, counts)
         rows = [
             (survey, day, location, shard, name, value)
             for (day, location, shard), fields in counts.items()
@@ -475,124 +412,6 @@ class SqliteStore:
 
         self._run("replace tallies", work, write=True)
 
-    # --- the alert outbox ----------------------------------------------------------------------------
-
-    def due_alerts(self, survey: str, now: float, limit: int) -> list[Alert]:
-        sql = (
-            f"SELECT {ALERT_COLUMNS} FROM outbox WHERE survey = ? AND state = ? AND due <= ? "
-            "AND (lease_until IS NULL OR lease_until <= ?) ORDER BY due, id LIMIT ?"
-        )
-        found = self._fetch("read due alerts", sql, (survey, ALERT_PENDING, now, now, max(limit, 0)))
-        return [_alert(row) for row in found]
-
-    def claim_alert(self, alert: Alert, now: float, lease_seconds: float) -> Alert | None:
-        lease = uuid.uuid4().hex
-
-        def work(conn: sqlite3.Connection) -> Alert | None:
-            claimed = conn.execute(
-                "UPDATE outbox SET lease = ?, lease_until = ? WHERE survey = ? AND id = ? AND state = ? "
-                "AND due <= ? AND (lease_until IS NULL OR lease_until <= ?)",
-                (lease, now + lease_seconds, alert.survey, alert.response_id, ALERT_PENDING, now, now),
-            )
-            if claimed.rowcount != 1:
-                return None
-            row = conn.execute(
-                f"SELECT {ALERT_COLUMNS} FROM outbox WHERE survey = ? AND id = ?",
-                (alert.survey, alert.response_id),
-            ).fetchone()
-            return _alert(row)
-
-        return self._run("claim an alert", work, write=True, synced=False)
-
-    def alert_sent(self, alert: Alert) -> bool:
-        sql = "DELETE FROM outbox WHERE survey = ? AND id = ? AND lease = ?"
-        args = (alert.survey, alert.response_id, alert.lease)
-        return self._run(
-            "mark an alert sent", lambda conn: conn.execute(sql, args).rowcount == 1, write=True, synced=False
-        )
-
-    def alert_failed(self, alert: Alert, error: str, retry_at: float | None) -> bool:
-        state = ALERT_PENDING if retry_at is not None else ALERT_FAILED
-        sql = (
-            "UPDATE outbox SET state = ?, due = COALESCE(?, due), attempts = attempts + 1, last_error = ?, "
-            "lease = NULL, lease_until = NULL WHERE survey = ? AND id = ? AND lease = ?"
-        )
-        args = (state, retry_at, error, alert.survey, alert.response_id, alert.lease)
-        return self._run("record a failed alert", lambda conn: conn.execute(sql, args).rowcount == 1, True)
-
-    def alert_held(self, alert: Alert, now: float) -> bool:
-        def work(conn: sqlite3.Connection) -> bool:
-            held = conn.execute(
-                "UPDATE outbox SET state = ?, due = ?, lease = NULL, lease_until = NULL "
-                "WHERE survey = ? AND id = ? AND lease = ?",
-                (ALERT_HELD, now, alert.survey, alert.response_id, alert.lease),
-            )
-            # Held alerts older than a week go now (DynamoDB's TTL does the same there).
-            conn.execute(
-                "DELETE FROM outbox WHERE survey = ? AND state = ? AND due <= ?",
-                (alert.survey, ALERT_HELD, now - HELD_KEEP_SECONDS),
-            )
-            return held.rowcount == 1
-
-        return self._run("hold an alert", work, write=True, synced=False)
-
-    def alerts(self, survey: str) -> list[Alert]:
-        sql = f"SELECT {ALERT_COLUMNS} FROM outbox WHERE survey = ? ORDER BY received_at, id"
-        return [_alert(row) for row in self._fetch("read alerts", sql, (survey,))]
-
-    def claim_digest(self, survey: str, week: str, now: float, queue: bool = True) -> bool:
-        def work(conn: sqlite3.Connection) -> bool:
-            claimed = conn.execute(
-                "INSERT OR IGNORE INTO digests (survey, week, claimed_at) VALUES (?, ?, ?)",
-                (survey, week, now),
-            )
-            if claimed.rowcount != 1:
-                return False
-            if queue:
-                at = iso_time(now)
-                conn.execute(
-                    INSERT_ALERT, (survey, DIGEST_PREFIX + week, 0, "digest", at, ALERT_PENDING, now, now)
-                )
-            return True
-
-        return self._run("claim the weekly digest", work, write=True)
-
-    def retry_alerts(self, survey: str, now: float) -> int:
-        sql = (
-            "UPDATE outbox SET state = ?, due = ?, since = ?, attempts = 0, lease = NULL, lease_until = NULL "
-            "WHERE survey = ? AND state = ?"
-        )
-        args = (ALERT_PENDING, now, now, survey, ALERT_FAILED)
-        return self._run("queue failed alerts again", lambda conn: conn.execute(sql, args).rowcount, True)
-
-    # --- fair recognition ----------------------------------------------------------------------------
-
-    def fairness_salt(self, survey: str) -> bytes:
-        def work(conn: sqlite3.Connection) -> bytes:
-            conn.execute(
-                "INSERT OR IGNORE INTO secrets (survey, salt) VALUES (?, ?)", (survey, fairness.new_salt())
-            )
-            return bytes(conn.execute("SELECT salt FROM secrets WHERE survey = ?", (survey,)).fetchone()[0])
-
-        return self._run("read the fairness salt", work, write=True)
-
-
-def _alert(row: tuple[Any, ...]) -> Alert:
-    survey, rid, shard, reasons, received_at, state, due, since, attempts, last_error, lease = row
-    return Alert(
-        survey=survey,
-        response_id=rid,
-        shard=int(shard),
-        reasons=tuple(r for r in reasons.split(",") if r),
-        received_at=received_at,
-        state=state,
-        due=float(due),
-        since=float(since),
-        attempts=int(attempts),
-        last_error=last_error,
-        lease=lease,
-    )
-
 
 def _busy(exc: BaseException) -> bool:
     name = getattr(exc, "sqlite_errorname", "") or ""
@@ -604,24 +423,11 @@ def _insert(conn: sqlite3.Connection, record: Record, forget_counters_before: st
     if seen.fetchone() or _alias_seen(conn, record):
         return False
     if record.counters():
-        record = _count_recognition(conn, record, forget_counters_before)
+        record = count_recognition(conn, record, forget_counters_before)
     conn.execute(INSERT_RESPONSE, _row(record.response))
     _add(conn, record.survey, record.day, record.location, record.shard, record.increments)
     if record.alert:
-        received = record.received_epoch
-        conn.execute(
-            INSERT_ALERT,
-            (
-                record.survey,
-                record.id,
-                record.shard,
-                ",".join(record.alert),
-                record.response["received_at"],
-                ALERT_PENDING,
-                received,
-                received,
-            ),
-        )
+        insert_alert(conn, record.pending_alert())
     return True
 
 
@@ -632,22 +438,6 @@ def _alias_seen(conn: sqlite3.Connection, record: Record) -> bool:
     sql = f"SELECT 1 FROM responses WHERE survey = ? AND id IN ({marks}) AND received_at >= ? LIMIT 1"
     since = record.aliases_since or ""
     return conn.execute(sql, (record.survey, *record.aliases, since)).fetchone() is not None
-
-
-def _count_recognition(conn: sqlite3.Connection, record: Record, forget_before: str | None) -> Record:
-    """Count the recognition against its device and network; the record comes back flagged when either had
-    reached its limit."""
-    if forget_before is not None:
-        conn.execute("DELETE FROM recognitions WHERE survey = ? AND day < ?", (record.survey, forget_before))
-    over = False
-    for counter, limit in record.counters():
-        key = (record.survey, record.day, counter, record.response["staff"])
-        found = conn.execute(
-            "SELECT count FROM recognitions WHERE survey = ? AND day = ? AND device = ? AND staff = ?", key
-        ).fetchone()
-        conn.execute(UPSERT_RECOGNITION, key)
-        over = over or bool(limit and found is not None and found[0] >= limit)
-    return record.flagged() if over else record
 
 
 def _add(
@@ -668,9 +458,7 @@ def _select(conn: sqlite3.Connection, survey: str, response_id: str) -> tuple[An
 
 
 def _row(response: dict[str, Any]) -> tuple[Any, ...]:
-    unknown = sorted(set(response) - set(RESPONSE_FIELDS))
-    if unknown:
-        raise StoreError(f"{unknown[0]} is not a field of a stored response")
+    check_fields(response)
     values = []
     for name in RESPONSE_FIELDS:
         value = response.get(name)
@@ -688,9 +476,3 @@ def _response(row: tuple[Any, ...]) -> dict[str, Any]:
     for name in BOOLEAN_FIELDS:
         response[name] = bool(response[name])
     return response
-
-
-def _check_recount(since: str, until: str, counts: dict[tuple[str, str, int], dict[str, int]]) -> None:
-    for day, _location, _shard in counts:
-        if not since <= day <= until:
-            raise ValueError(f"recount for {day} is outside {since}..{until}")

@@ -212,13 +212,14 @@ def fit_text(
     if lines is None:  # words too long for the box: break them, and go below min_size before cutting
         floor = min_size * 0.6
         size = min_size
+        broken = [""]
         for _ in range(20):
-            lines = _wrap(text, usable / size * 1000, weight, url, break_words=True) or [""]
-            if (len(lines) <= max_lines and len(lines) * size * leading <= box.h + 1e-6) or size <= floor:
+            broken = _wrap(text, usable / size * 1000, weight, url, break_words=True) or [""]
+            if (len(broken) <= max_lines and len(broken) * size * leading <= box.h + 1e-6) or size <= floor:
                 break
             size = max(floor, round(size * 0.93, 3))
         room = max(1, min(max_lines, int((box.h + 1e-6) // (size * leading))))
-        lines = _ellipsized(lines, room, usable / size * 1000, weight)
+        lines = _ellipsized(broken, room, usable / size * 1000, weight)
     block = _placed(role, box, lines, size, weight, fill, anchor, valign, leading)
     return replace(block, direction=direction)
 
@@ -279,7 +280,7 @@ def fit_stack(
         attempt = [_wrap(p.text, usable / (p.size * scale) * 1000, p.weight, p.url, breaking) for p in parts]
         floor = scale <= min_scale * 0.6
         if all(a is not None for a in attempt):
-            wrapped = [a or [""] for a in attempt]  # type: ignore[misc]
+            wrapped = [a or [""] for a in attempt]
             if floor:
                 wrapped = [
                     _ellipsized(w, p.max_lines, usable / (p.size * scale) * 1000, p.weight)

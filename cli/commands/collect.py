@@ -75,7 +75,7 @@ def serve(survey_path: Path, port: int, host: str, max_connections: int, rate_li
         server = serving.Server(survey, host, port, limits=limits)
     except serving.ServeError as exc:
         raise click.ClickException(str(exc)) from None
-    from ..build import BuildError
+    from ..build_result import BuildError
 
     try:
         prepared = serving.prepare(survey)

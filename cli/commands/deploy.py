@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..aws_templates import DEFAULT_STAGE, Limits, Names, StageError
 from ..options import InputError, load_survey, survey_option
+
+if TYPE_CHECKING:
+    from ..deploy import DeployError
 
 
 def stage_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -51,10 +54,14 @@ def _limits(reserved_concurrency: int | None) -> Limits:
     return Limits(reserved_concurrency=reserved_concurrency or None)
 
 
-def _fail(exc: Any) -> click.ClickException:
-    error = click.ClickException(str(exc))
-    error.exit_code = exc.exit_code
-    return error
+def _fail(exc: DeployError) -> click.ClickException:
+    """The error in click's words, exiting with the code its kind carries (2: input to fix, 130: Ctrl-C).
+    Click reads exit_code from the class, so the class carries it."""
+
+    class DeployFailed(click.ClickException):
+        exit_code = exc.exit_code
+
+    return DeployFailed(str(exc))
 
 
 @click.command("package")

@@ -1,6 +1,7 @@
 """`wowcard digest`: the week's huddle message (collector/digest.py), posted to the `[alerts]` webhook now,
 or shown with `--dry-run`. The same message goes out by itself every Monday at 08:00 (survey time) when
-`[alerts] on` has "digest"; posting it here claims the week, so the automatic one is not sent again."""
+`[alerts] on` has "digest"; posting it here claims a complete week, so the automatic one is not sent again
+(a week still running is posted as it stands and not claimed: its Monday digest still goes out)."""
 
 from __future__ import annotations
 
@@ -57,8 +58,14 @@ def digest(survey_path: Path, store_choice: StoreChoice, week: str | None, dry_r
             post_json(webhook_source(survey.alerts.webhook)(), body)
         except DeliveryError as exc:
             raise click.ClickException(f"the digest was not posted: {exc}") from None
-        first = store.claim_digest(survey.id, chosen, time.time(), queue=False)
-    again = "" if first else " (it had been sent for this week before)"
+        complete = weekly.week_monday(chosen) <= weekly.week_monday(
+            weekly.last_complete_week(survey.time_zone, now)
+        )
+        first = complete and store.claim_digest(survey.id, chosen, time.time(), queue=False)
+    if not complete:
+        again = " (the week is still running: its digest still goes out on the Monday after it)"
+    else:
+        again = "" if first else " (it had been sent for this week before)"
     click.echo(f"Posted the digest of {chosen} to the webhook{again}.", err=True)
 
 

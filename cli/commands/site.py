@@ -68,6 +68,7 @@ def build(
 ) -> None:
     """Render the survey pages, thank-you and error pages and survey.json."""
     from .. import build as site_build
+    from ..build_result import BuildError
 
     survey = load_survey(survey_path)
     try:
@@ -79,7 +80,7 @@ def build(
             progress=True,
             published=published_definitions(survey),
         )
-    except site_build.BuildError as exc:
+    except BuildError as exc:
         raise InputError(str(exc)) from None
     click.echo(result.summary())
     if publish:

@@ -162,7 +162,7 @@ class Steps:
 
     @contextlib.contextmanager
     def step(self, title: str) -> Iterator[None]:
-        from ..build import BuildError
+        from ..build_result import BuildError
         from ..collector.store import StoreError
         from ..package import PackageError
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from .aws import CONCURRENCY_HINT, PERMISSIONS
@@ -73,7 +74,7 @@ def kind_of(event: dict[str, Any]) -> str:
 def words(event: dict[str, Any]) -> str:
     """One event as a line: time, resource and its kind, status, and CloudFormation's reason."""
     stamp = event.get("Timestamp")
-    clock = stamp.strftime("%H:%M:%S ") if hasattr(stamp, "strftime") else ""
+    clock = stamp.strftime("%H:%M:%S ") if isinstance(stamp, datetime) else ""
     reason = event.get("ResourceStatusReason")
     text = (
         f"{clock}{event.get('LogicalResourceId', '?')} ({kind_of(event)}) {event.get('ResourceStatus', '')}"

@@ -92,7 +92,7 @@ def _changes(cfn: Any, stack: str, change_set: str) -> list[dict[str, Any]]:
     changes: list[dict[str, Any]] = []
     token = None
     while True:
-        extra = {"NextToken": token} if token else {}
+        extra: dict[str, str] = {"NextToken": token} if token else {}
         page = cfn.describe_change_set(StackName=stack, ChangeSetName=change_set, **extra)
         changes.extend(page.get("Changes", []))
         token = page.get("NextToken")

@@ -14,7 +14,9 @@ from wowcard.collector.alerts import LiteralWebhook, Sender
 
 WJ = "\u2060"
 # What a Markdown renderer or a chat's autolinker turns into a link or an image.
-LINK = re.compile(r"\]\s*\(|!\s*\[|://|\bwww\.|<[^>]*>|(?<![\w.])@\w")
+LINK = re.compile(
+    r"\]\s*\(|!\s*\[|://|\bwww\.|<[^>]*>|(?<![\w.])@\w|@(?:channel|here|everyone|all)\b", re.IGNORECASE
+)
 
 
 @pytest.mark.parametrize(
@@ -27,6 +29,9 @@ LINK = re.compile(r"\]\s*\(|!\s*\[|://|\bwww\.|<[^>]*>|(?<![\w.])@\w")
         "see https://evil.example/phish or www.evil.example",
         "<https://evil.example|click me> <!channel> @here @everyone",
         "\x1b]8;;https://evil.example\x1b\\link\x1b]8;;\x1b\\ and \u202etxt.exe",
+        "Thanks.@channel and ask@here now",
+        "fix this x@everyone @ALL",
+        "(@everyone) \u200b@here",
     ],
 )
 def test_links_images_mentions_and_controls_are_shown_as_typed_and_do_nothing(typed: str) -> None:

@@ -14,6 +14,7 @@ from alerts.stand_ins import Clock, Receiver
 from click.testing import CliRunner
 
 from wowcard.__main__ import cli
+from wowcard.collector import alerts
 from wowcard.collector.alerts import ALERTS_PER_MINUTE, SUMMARY_SECONDS, LiteralWebhook, Sender
 from wowcard.collector.store import ALERT_HELD
 from wowcard.collector.store_sqlite import SqliteStore
@@ -91,6 +92,24 @@ def test_a_genuine_alert_after_a_200_alert_burst_is_told_within_a_minute(
     assert waited <= SUMMARY_SECONDS + 1 <= 60  # the next summary (one sweep a second); goal: a minute
     messages = len(receiver.bodies)
     assert messages <= ALERTS_PER_MINUTE + 3  # not 201 webhook calls
+
+
+def test_a_flood_larger_than_one_read_still_tells_an_alert_after_it_within_a_minute(
+    sqlite: SqliteStore, make_record: Any, receiver: Receiver, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A summary reads 40 alerts at a time here: this flood of 200 is five reads, as 5,000 would be at 1,000.
+    monkeypatch.setattr(alerts, "SUMMARY_MAX", 40)
+    store, sender = sqlite, make_sender(sqlite, receiver, clock)
+    burst(store, make_record, 200)
+    store.put(make_record("2025-03-14T12:00:01Z", id="resp-genuine1", people=1, comment="Cold"))
+    clock.advance(1)
+
+    waited = seconds_until_told(receiver, "resp-genuine1", sender, clock, limit=120)
+
+    assert waited <= SUMMARY_SECONDS + 1 <= 60  # was one summary per 40 alerts, 30 s apart: 150 s
+    told = receiver.bodies[-1]["summary"]
+    assert told["count"] == 191 and len(told["ids"]) == 40  # all counted; the latest 40 listed
+    assert [a.state for a in store.alerts(SURVEY)] == [ALERT_HELD] * 191
 
 
 def test_after_the_burst_alerts_go_one_by_one_again(

@@ -6,9 +6,10 @@ sender every Monday at 08:00 in the survey's time zone once per week however oft
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from alerts.stand_ins import WEBHOOK_ENV, Clock, Receiver
@@ -240,6 +241,22 @@ def test_wowcard_digest_posts_and_claims_the_week_so_the_monday_one_is_not_sent_
     assert body["digest"]["week"] == WEEK and body["text"].startswith("Huddle: week 2025-W11")
     store = SqliteStore(survey_store.parent / ".wowcard" / "responses.db")
     assert store.claim_digest(SURVEY, WEEK, 0.0) is False
+    store.close()
+
+
+@pytest.mark.parametrize("weeks_ahead", [0, 1], ids=["the running week", "next week"])
+def test_wowcard_digest_of_a_week_not_over_posts_it_and_leaves_the_monday_digest_to_come(
+    survey_store: Path, webhook_env: str, receiver: Receiver, weeks_ahead: int
+) -> None:
+    today = datetime.now(UTC).astimezone(ZoneInfo("Europe/London")).date()
+    week = digest.iso_week(today + timedelta(weeks=weeks_ahead))
+    result = CliRunner().invoke(cli, ["digest", "-s", str(survey_store), "--week", week])
+
+    assert result.exit_code == 0, result.output
+    assert [b["digest"]["week"] for b in receiver.bodies] == [week]
+    assert "still running: its digest still goes out on the Monday after it" in result.output
+    store = SqliteStore(survey_store.parent / ".wowcard" / "responses.db")
+    assert store.claim_digest(SURVEY, week, 0.0) is True  # the sender can still claim it when it is due
     store.close()
 
 

@@ -14,6 +14,7 @@ from alerts.stand_ins import Clock, Receiver, answer
 from wowcard import serve as serving
 from wowcard.collector.store_sqlite import SqliteStore
 from wowcard.collector.survey import Survey, load
+from wowcard.serve_alerts import AlertWorker
 
 
 def post(server: serving.Server, body: dict[str, Any]) -> tuple[int, float]:
@@ -82,7 +83,7 @@ def test_serves_worker_sends_last_weeks_digest_on_monday_at_eight(
     store.put(make_record("2025-03-12T09:00:00Z", id="resp-lastweek1"))
     store.close()
     monday_eight = Clock("2025-03-17T08:00:00Z")
-    worker = serving.AlertWorker(survey, clock=monday_eight)
+    worker = AlertWorker(survey, clock=monday_eight)
 
     with serving.running(survey, build=False, alerts=worker):
         assert receiver.wait_for(1, timeout=5.0)

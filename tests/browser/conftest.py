@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -121,15 +123,24 @@ class LoopbackSite:
         handler.end_headers()
 
 
+@contextmanager
+def serving(out: Path, definition: Definition) -> Iterator[LoopbackSite]:
+    """The site built in `out`, served on loopback while the block runs."""
+    site = LoopbackSite(out, definition)
+    site.thread.start()
+    try:
+        yield site
+    finally:
+        site.server.shutdown()
+        site.server.server_close()
+
+
 @pytest.fixture
 def loopback(survey, tmp_path: Path):
     out = tmp_path / "site"
     build_site(survey, out=out)
-    site = LoopbackSite(out, survey.definition())
-    site.thread.start()
-    yield site
-    site.server.shutdown()
-    site.server.server_close()
+    with serving(out, survey.definition()) as site:
+        yield site
 
 
 @pytest.fixture(scope="module")

@@ -276,6 +276,21 @@ def test_a_bad_field_is_400_naming_it_and_nothing_is_stored(
     assert collector.counts() == {}
 
 
+@pytest.mark.parametrize("made_here", answers.MADE_HERE)
+@pytest.mark.parametrize("kind", ["script", "form"])
+def test_an_id_of_a_kind_only_wowcard_makes_is_refused_400(collector: Collector, made_here, kind) -> None:
+    """A client that could send an import's or a no-JavaScript answer's id first would take its place."""
+    taken = made_here + "0123456789abcdef0123456789abcdef"
+    if kind == "script":
+        response = collector.post_json(collector.answer(id=taken))
+        assert response.status_code == 400 and response.json_body["field"] == "id"
+    else:
+        response = collector.post_form([*collector.form(), ("id", taken)])
+        assert response.status_code == 303 and response.headers["Location"].endswith("/error/en/#id")
+    assert collector.stored() == [] and collector.counts() == {}
+    assert collector.post_json(collector.answer(id="3f2c5a0e-1b7d-4c8e-9a6f-2d4b8c0e1f3a")).status_code == 201
+
+
 @pytest.mark.parametrize("body", ["not json", "[1, 2]", '"text"', ""])
 def test_a_body_that_is_not_a_json_object_is_400(collector: Collector, body: str) -> None:
     response = collector.post(body, "text/plain")

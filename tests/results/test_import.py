@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from results.conftest import open_backend
 from store_engines import running
+
+from wowcard.collector.survey import Definition
 
 CARDS = """\
 date,location,wow,staff,what,people,process,product,promises,comment,lang
@@ -112,6 +115,7 @@ def test_a_bad_row_names_line_and_column_and_nothing_is_stored(case, sqlite_shop
 
 HOSTILE_FILES = {
     "unknown column": ("date,location,rating\n2026-11-02,quay,5\n", 'line 1: column "rating": not a column'),
+    "unknown column under a sep= line": ("sep=,\ndate,location,rating\n", 'line 2: column "rating": not a'),
     "no location column": ("date,wow\n2026-11-02,yes\n", 'line 1: column "location": the header has no'),
     "empty file": ("", "the file is empty"),
     "huge field": ("date,location,comment\n2026-11-02,quay," + "x" * 200_000 + "\n", "line 2: not a"),
@@ -224,3 +228,141 @@ def test_history_naming_someone_who_left_is_checked_against_the_version_they_wer
         ghost.exit_code == 2
         and 'line 2: column "staff": "ghost" is not a member of staff at quay' in ghost.output
     )
+
+
+# --- hostile dates and spreadsheet headers -----------------------------------------------------------------
+
+BAD_DATES = {
+    "an offset that runs past year 1": "0001-01-01T00:00+01:00",
+    "an offset that runs past year 9999": "9999-12-31T23:00-05:00",
+    "before 1970": "1969-12-31",
+    "a plus sign read as a separator": "2026-11-02+05:00",
+    "a minus sign read as a separator": "2026-11-02-05:00",
+    "an ISO week day": "2026-W45-1",
+    "an hour without minutes": "2026-11-02T10",
+    "an offset on a day": "2026-11-02Z",
+    "a time of 24:00": "2026-11-02T24:00",
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_DATES))
+def test_a_date_that_is_no_day_wowcard_can_store_is_refused_naming_it(case, sqlite_shop, tmp_path):
+    text = BAD_DATES[case]
+    cards = write(tmp_path, f"date,location\n2026-11-02,quay\n{text},quay\n")
+    result = sqlite_shop.run("import", str(cards))
+    assert result.exit_code == 2, result.output
+    assert f'line 3: column "date": "{text}"' in result.output
+    assert "Traceback" not in result.output
+    assert report(sqlite_shop)["responses"] == 0
+
+
+# Times written on the survey's wall clock where it jumps (a gap: the time never was) or repeats (a fold),
+# at 01:00 in London and at midnight in Santiago (whose clocks change at 00:00), and the ends of a day and
+# of an ISO week: each answer lands on the day written.
+WALL_CLOCK = {
+    "London gap": ("Europe/London", "2026-03-29T01:30", "2026-03-29"),
+    "London fold": ("Europe/London", "2026-10-25 01:30", "2026-10-25"),
+    "Santiago gap at midnight": ("America/Santiago", "2026-09-06T00:30", "2026-09-06"),
+    "Santiago fold before midnight": ("America/Santiago", "2026-04-04T23:30", "2026-04-04"),
+    "Lord Howe's half-hour gap": ("Australia/Lord_Howe", "2026-10-04T02:15", "2026-10-04"),
+    "last instant of a Sunday": ("Europe/London", "2026-11-01T23:59:59.999999", "2026-11-01"),
+    "midnight starts a Monday": ("Europe/London", "2026-11-02T00:00", "2026-11-02"),
+    "Monday at UTC-5 is Tuesday here": ("Europe/London", "2026-11-02T20:00-05:00", "2026-11-03"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(WALL_CLOCK))
+def test_an_answer_lands_on_the_day_written_in_the_survey_time_zone(case, sqlite_shop, tmp_path):
+    zone, written, day = WALL_CLOCK[case]
+    toml = sqlite_shop.survey_file
+    toml.write_text(
+        toml.read_text("utf-8").replace('time_zone = "Europe/London"', f'time_zone = "{zone}"'), "utf-8"
+    )
+    assert sqlite_shop.run("publish").exit_code == 0
+    result = sqlite_shop.run("import", str(write(tmp_path, f"date,location\n{written},quay\n")))
+    assert result.exit_code == 0, result.output
+    assert f"from {day} to {day}" in result.output
+    assert report(sqlite_shop, day, day)["responses"] == 1
+    verified = sqlite_shop.run("verify", "--since", "2026-01-01", "--until", "2026-12-31")
+    assert verified.exit_code == 0, verified.output
+
+
+def test_a_sunday_and_a_monday_count_in_their_own_iso_weeks(sqlite_shop, tmp_path):
+    text = "date,location,wow\n2026-11-01T23:59,quay,yes\n2026-11-02T00:00,quay,no\n"
+    assert sqlite_shop.run("import", str(write(tmp_path, text))).exit_code == 0
+    weekly = sqlite_shop.run(
+        "results", "--since", "2026-10-26", "--until", "2026-11-08", "--by", "week", "--format", "json"
+    )
+    assert weekly.exit_code == 0, weekly.output
+    groups = {g["key"]: g["count"] for g in json.loads(weekly.stdout)["groups"]}
+    assert groups == {"2026-W44": 1, "2026-W45": 1}
+
+
+SPREADSHEET_HEADERS = {
+    "trailing delimiters after the last column": "date,location,wow,,\r\n2026-11-02,quay,yes,,\r\n",
+    "an empty column between two": "date,,location\n2026-11-02,,quay\n",
+    "old Mac line ends, semicolons and a comma in a cell": 'date;location;comment\r2026-11-02;quay;"a, b"\r',
+    "a blank line and mixed line ends": "date,location\r\n\r\n2026-11-02,quay\n\n",
+    "Excel's sep= line above the header": 'sep=;\r\ndate;location;comment\r\n2026-11-02;quay;"a, b"\r\n',
+}
+
+
+@pytest.mark.parametrize("case", sorted(SPREADSHEET_HEADERS))
+def test_what_spreadsheets_write_around_the_columns_imports(case, sqlite_shop, tmp_path):
+    result = sqlite_shop.run("import", str(write(tmp_path, SPREADSHEET_HEADERS[case])))
+    assert result.exit_code == 0, result.output
+    assert "stored 1 answers" in result.output
+    assert report(sqlite_shop)["responses"] == 1
+
+
+def test_a_value_under_a_column_with_no_name_is_refused(sqlite_shop, tmp_path):
+    result = sqlite_shop.run(
+        "import", str(write(tmp_path, "date,location,\n2026-11-02,quay,\n2026-11-03,quay,5\n"))
+    )
+    assert result.exit_code == 2, result.output
+    assert "line 3: cell 3 is under a column the header does not name" in result.output
+    assert report(sqlite_shop)["responses"] == 0
+
+
+def test_an_imported_row_id_is_one_no_customer_can_post_first(sqlite_shop, tmp_path):
+    from wowcard import importer
+    from wowcard.collector import answers
+
+    cards = write(tmp_path, CARDS)
+    survey = sqlite_shop.store.definitions("harbour")[-1]
+    plan = importer.plan(cards, Definition.from_json(survey), now=datetime.now(UTC))
+    made = {r.id[:2] for r in plan.records}
+    assert made == {importer.IMPORTED_ID} and importer.IMPORTED_ID in answers.MADE_HERE
+
+
+def test_a_file_of_more_rows_than_can_be_held_is_refused_naming_the_first_line_past_the_limit(
+    sqlite_shop, tmp_path, monkeypatch
+):
+    from wowcard import importer
+
+    monkeypatch.setattr(importer, "MAX_ROWS", 3)  # as 100,000 short rows in a file well under 64 MB
+    result = sqlite_shop.run("import", str(write(tmp_path, "date,location\n" + "2026-11-02,quay\n" * 4)))
+    assert result.exit_code == 2, result.output
+    assert "cards.csv, line 5: the file has more than 3 rows; split it" in result.output
+    assert report(sqlite_shop)["responses"] == 0
+
+
+@pytest.mark.parametrize(
+    "resaved",
+    [
+        lambda text: text.replace("\r\n", "\n"),
+        lambda text: text.replace("\r\n", "\r"),
+        lambda text: text.replace("\n", "\r\n").replace("\r\r\n", "\r\n"),
+        lambda text: text.replace(",quay,", ", quay ,").replace('"Two', '" Two'),
+    ],
+    ids=["as LF", "as CR", "as CRLF", "with spaces around cells"],
+)
+def test_the_same_cards_saved_again_with_other_line_ends_or_spaces_store_nothing_new(
+    resaved, backend, tmp_path
+):
+    text = 'date,location,comment\r\n2026-11-02,quay,"Two lines:\r\nqueue, then cold"\r\n2026-11-03,mill,\r\n'
+    assert backend.run("import", str(write(tmp_path, text))).exit_code == 0
+    again = backend.run("import", str(write(tmp_path, resaved(text), "resaved.csv")))
+    assert again.exit_code == 0, again.output
+    assert "stored 0 answers" in again.output and "2 already stored" in again.output
+    assert report(backend)["responses"] == 2

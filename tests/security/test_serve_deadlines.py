@@ -13,7 +13,7 @@ from rawhttp import CLOSING, connect, parse_replies, read_reply, read_until_clos
 
 from wowcard.serve_limits import Limits
 
-from .conftest import Served, served_with
+from .conftest import served_with
 
 
 def drip(sock: Any, pieces: list[bytes], every: float, stop: threading.Event) -> None:
@@ -28,8 +28,9 @@ def drip(sock: Any, pieces: list[bytes], every: float, stop: threading.Event) ->
 
 def cut_after(
     survey: Any, first: bytes, pieces: list[bytes], every: float
-) -> tuple[list[Any], float, Served]:
-    """Send `first`, then a piece every `every` seconds; the replies and how long until the server hung up."""
+) -> tuple[list[Any], float, list[dict[str, Any]]]:
+    """Send `first`, then a piece every `every` seconds; the replies, how long until the server hung up, and
+    what the store holds then (read while this server's store is still the one configured)."""
     with served_with(survey, limits=Limits(request_seconds=1.0)) as served:
         with connect(served.server.port) as sock:
             stop = threading.Event()
@@ -43,7 +44,7 @@ def cut_after(
                 elapsed = time.monotonic() - started
                 stop.set()
                 dripper.join()
-        return parse_replies(data), elapsed, served
+        return parse_replies(data), elapsed, served.responses()
 
 
 def test_headers_dripped_a_line_at_a_time_are_cut_at_the_requests_deadline(survey) -> None:
@@ -58,10 +59,10 @@ def test_a_body_dripped_byte_by_byte_is_cut_at_the_deadline_and_nothing_is_store
     head = (
         b"POST /api/s/harbour/responses HTTP/1.1\r\nContent-Type: text/plain\r\nContent-Length: 400\r\n\r\n{"
     )
-    replies, elapsed, served = cut_after(survey, head, [b" "] * 399, every=0.1)
+    replies, elapsed, stored = cut_after(survey, head, [b" "] * 399, every=0.1)
     assert [r.status for r in replies] == [408]
     assert 0.9 < elapsed < 3, elapsed
-    assert served.responses() == []
+    assert stored == []
 
 
 def test_an_idle_connection_is_closed_after_the_idle_time_without_a_reply(survey) -> None:

@@ -17,7 +17,7 @@ import pytest
 from conftest import LOGO_SVG, SURVEY_TOML
 
 from wowcard.lan import usable
-from wowcard.serve import accepted_encoding
+from wowcard.serve_requests import accepted_encoding
 
 from .conftest import Served, start_serve
 

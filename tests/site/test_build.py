@@ -18,6 +18,7 @@ from wowcard import render
 from wowcard.__main__ import cli
 from wowcard.collector import answers
 from wowcard.collector import survey as survey_model
+from wowcard.site_files import MANIFEST
 
 STAFF = {"quay": ("maya", "tom", "priya"), "mill": ("priya", "sam", "li")}
 
@@ -65,7 +66,7 @@ def site(survey_file: Path) -> Path:
 
 
 def test_every_page_of_the_url_layout_is_written_and_nothing_else(site: Path):
-    assert set(written(site)) == layout() | {site_build.MANIFEST}
+    assert set(written(site)) == layout() | {MANIFEST}
 
 
 def test_survey_json_is_the_compiled_definition(site: Path, definition):
@@ -210,7 +211,7 @@ def test_a_collector_url_that_is_not_a_url_is_refused(survey_file: Path):
 def test_out_overrides_the_output_folder(survey_file: Path, tmp_path: Path):
     result = build(survey_file, "--out", str(tmp_path / "site"))
     assert result.exit_code == 0, result.output
-    assert set(written(tmp_path / "site" / "harbour")) == layout() | {site_build.MANIFEST}
+    assert set(written(tmp_path / "site" / "harbour")) == layout() | {MANIFEST}
     assert not (survey_file.parent / "build").exists()
 
 
@@ -258,8 +259,8 @@ def test_pages_of_removed_locations_and_staff_become_hand_offs_and_nothing_else_
     result = build(survey_file)
     assert result.exit_code == 0, result.output
     assert "stale files" not in result.output  # a printed URL is forever (tests/site/test_leavers.py)
-    assert "12 printed pages of people or locations that left now hand off" in result.output
-    assert set(written(site)) == layout() | {site_build.MANIFEST, "cards/quay.pdf", "mill/notes.txt"}
+    assert "12 printed pages of people, locations or languages that left now hand off" in result.output
+    assert set(written(site)) == layout() | {MANIFEST, "cards/quay.pdf", "mill/notes.txt"}
     assert b"This page has moved" in (site / "mill" / "s" / "sam" / "index.html").read_bytes()
 
 
@@ -309,7 +310,7 @@ def test_owner_texts_are_escaped(survey_file: Path):
 def test_the_logo_is_a_minified_image_in_the_page(site: Path):
     page = (site / "quay" / "index.html").read_text()
     assert (
-        "<img class=\"logo\" src=\"data:image/svg+xml,<svg xmlns='http://www.w3.org/2000/svg' "
+        '<img class="logo" src="data:image/svg+xml,<svg xmlns=\'http://www.w3.org/2000/svg\' '
         "viewBox='0 0 64 64'><circle cx='32' cy='32' r='30' fill='%230b5d6b'/>"
         "<path d='M18 38h28v6H18z' fill='%23ffffff'/></svg>\" "
         'alt="" width="64" height="64">'
@@ -392,7 +393,7 @@ def test_every_language_gets_its_pages_and_links_to_the_others(survey_file: Path
         edit(survey_file, line, f'{key}.fr = "{french}"\n{key}.en = {english}')
     assert build(survey_file).exit_code == 0
     site = survey_file.parent / "build" / "harbour"
-    assert set(written(site)) == layout(languages=("fr", "en")) | {site_build.MANIFEST}
+    assert set(written(site)) == layout(languages=("fr", "en")) | {MANIFEST}
     default, english = (
         (site / "quay" / "index.html").read_text(),
         (site / "quay" / "en" / "index.html").read_text(),

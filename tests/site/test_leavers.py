@@ -15,8 +15,8 @@ import pytest
 from click.testing import CliRunner
 from i18n.multilingual import make_multilingual
 
-from wowcard import build as site_build
 from wowcard.__main__ import cli
+from wowcard.build_result import gzipped_size
 from wowcard.collector import survey as survey_model
 from wowcard.collector.store import open_store
 
@@ -61,7 +61,10 @@ def multilingual(survey_file: Path) -> Path:
 def test_a_staff_card_of_someone_who_left_hands_off_to_the_location_survey(multilingual: Path):
     edit(multilingual, (TOM, ""))
     result = build(multilingual)
-    assert "3 printed pages of people or locations that left now hand off to a survey page:" in result.output
+    assert (
+        "3 printed pages of people, locations or languages that left now hand off to a survey page:"
+        in result.output
+    )
     assert "tom left quay: 3 pages (e.g. /harbour/quay/s/tom/) → the survey of quay" in result.output
     site = multilingual.parent / "build" / "harbour"
     english = site / "quay" / "s" / "tom" / "index.html"
@@ -73,7 +76,7 @@ def test_a_staff_card_of_someone_who_left_hands_off_to_the_location_survey(multi
     assert "Esta página ha cambiado de dirección" in text_of(spanish)
     assert links(spanish) == {"/harbour/quay/es/": "Responder a la encuesta de Quay Street"}
     assert b"<script" not in spanish.read_bytes()  # a small page: brand, a sentence, a link
-    assert site_build.gzipped_size(spanish.read_bytes()) < 3_000
+    assert gzipped_size(spanish.read_bytes()) < 3_000
 
 
 def test_a_closed_location_hands_off_to_the_remaining_locations(survey_file: Path):
@@ -133,6 +136,28 @@ def test_without_a_previous_build_the_published_versions_say_what_was_printed(su
     assert links(page) == {"/harbour/quay/en/": "Answer the survey for Quay Street"}
 
 
+def test_without_a_previous_build_a_closed_location_keeps_every_address_it_had(multilingual: Path):
+    """Its pages, its kiosk's and its languages' thank-you pages, known from the published version alone."""
+    before = survey_model.load(multilingual)
+    site = multilingual.parent / "build" / "harbour"
+    had = {p.relative_to(site) for p in site.rglob("index.html")}
+    store = open_store(before.store, before.folder)
+    store.publish(before.definition().to_json())
+    store.close()
+    edit(
+        multilingual,
+        ('[[locations]]\nid = "mill"\nname = { "en" = "Old Mill", "es" = "Molino Viejo" }\n\n', ""),
+        ('[[staff]]\nid = "sam"\nname = "Sam"\nlocation = "mill"\n\n', ""),
+        ('[[staff]]\nid = "li"\nname = "Li"\nlocation = "mill"\n', ""),
+        ('locations = ["quay", "mill"]', 'location = "quay"'),
+    )
+    drop_spanish(multilingual)
+    shutil.rmtree(site.parent)  # a fresh checkout: no manifest
+    build(multilingual)
+    assert sorted(str(p) for p in had if not (site / p).exists()) == []
+    assert "This page has moved" in text_of(site / "mill" / "es" / "kiosk" / "index.html")
+
+
 def test_other_files_in_the_build_folder_are_never_taken_for_pages(survey_file: Path):
     build(survey_file)
     site = survey_file.parent / "build" / "harbour"
@@ -143,14 +168,70 @@ def test_other_files_in_the_build_folder_are_never_taken_for_pages(survey_file: 
     assert (site / "cards" / "index.html").read_text() == "the owner's own page"
 
 
-def test_a_language_dropped_hands_its_pages_off_and_removes_its_thank_you_pages(multilingual: Path):
-    text = multilingual.read_text(encoding="utf-8").replace('languages = ["en", "es"]', 'languages = ["en"]')
-    multilingual.write_text(re.sub(r', "es" = "[^"]*"', "", text), encoding="utf-8")
+def drop_spanish(survey_file: Path) -> None:
+    text = survey_file.read_text(encoding="utf-8").replace('languages = ["en", "es"]', 'languages = ["en"]')
+    survey_file.write_text(re.sub(r', "es" = "[^"]*"', "", text), encoding="utf-8")
+
+
+def test_a_language_dropped_hands_its_pages_off_and_keeps_its_thank_you_pages(multilingual: Path):
+    drop_spanish(multilingual)
     result = build(multilingual)
     site = multilingual.parent / "build" / "harbour"
     assert "language es left the survey at quay: 5 pages (e.g. /harbour/quay/es/)" in result.output
-    assert "removed 2 stale files" in result.output
-    assert not (site / "thanks" / "es").exists() and not (site / "error" / "es").exists()
+    assert "stale" not in result.output
     page = site / "quay" / "es" / "s" / "maya" / "index.html"
     assert b'<html lang="en"' in page.read_bytes()
     assert links(page) == {"/harbour/quay/": "Answer the survey for Quay Street"}
+    # A Spanish page still open on a phone (or an answer queued on it) is sent to thanks/es/ once stored:
+    # the collector validates it against the version it was built from, which had Spanish.
+    for kind in ("thanks", "error"):
+        kept = (site / kind / "es" / "index.html").read_bytes()
+        assert kept == (site / kind / "en" / "index.html").read_bytes()
+
+
+def site_urls(site: Path) -> set[str]:
+    """Every address inside the survey's site that a written page names (links, the thank-you page…)."""
+    found = set()
+    for page in site.rglob("*.html"):
+        found.update(re.findall(r'"(/harbour/[^"#?]*)', page.read_text("utf-8")))
+    return found
+
+
+def test_no_address_ever_written_or_named_meets_a_404_while_people_places_and_languages_come_and_go(
+    multilingual: Path,
+):
+    site = multilingual.parent / "build" / "harbour"
+    original = multilingual.read_text(encoding="utf-8")
+    ever: set[Path] = set(site.rglob("index.html"))
+    steps = [
+        ("tom left", lambda: edit(multilingual, (TOM, "")), "tom left quay"),
+        (
+            "the mill closed",
+            lambda: edit(
+                multilingual,
+                ('[[locations]]\nid = "mill"\nname = { "en" = "Old Mill", "es" = "Molino Viejo" }\n\n', ""),
+                ('[[staff]]\nid = "sam"\nname = "Sam"\nlocation = "mill"\n\n', ""),
+                ('[[staff]]\nid = "li"\nname = "Li"\nlocation = "mill"\n', ""),
+                ('locations = ["quay", "mill"]', 'location = "quay"'),
+            ),
+            "location mill left the survey",
+        ),
+        ("Spanish dropped", lambda: drop_spanish(multilingual), "language es left the survey at quay"),
+        ("all back", lambda: multilingual.write_text(original, encoding="utf-8"), None),
+    ]
+    for name, change, said in steps:
+        change()
+        result = build(multilingual)
+        if said:
+            assert said in result.output, name
+        else:
+            assert "hand off" not in result.output, name
+        assert "stale" not in result.output, name
+        missing = sorted(str(p.relative_to(site)) for p in ever if not p.exists())
+        assert not missing, f"{name}: printed pages gone: {missing}"
+        dead = sorted(u for u in site_urls(site) if not (site.parent / u.lstrip("/") / "index.html").exists())
+        assert not dead, f"{name}: pages name addresses that 404: {dead}"
+        ever |= set(site.rglob("index.html"))
+        first = {p: p.read_bytes() for p in ever}
+        build(multilingual)
+        assert {p: p.read_bytes() for p in ever} == first, f"{name}: a second build changed bytes"
