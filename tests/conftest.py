@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from aws_stand_ins import fake_aws_credentials, moto_server
+from store_engines import ENGINES, Engine, for_test
 
 from wowcard.collector import survey as survey_model
 
@@ -122,3 +123,11 @@ def moto_endpoint() -> Iterator[str]:
     """One moto_server for the whole session, over real HTTP on loopback; tests each use their own table."""
     with moto_server() as url:
         yield url
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """An empty store on each engine in turn (tests/store_engines.py): a test that takes it, or a fixture
+    built on it, runs once per engine."""
+    with for_test(request) as opened:
+        yield opened

@@ -11,19 +11,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from alerts.stand_ins import ALERTS_TOML, RECEIVED, WEBHOOK_ENV, Clock, Receiver, answer
-from moto import mock_aws
+from store_engines import Engine
 
 from wowcard.collector import alerts, answers
 from wowcard.collector import survey as survey_model
 from wowcard.collector.store import Record
-from wowcard.collector.store_dynamodb import DynamoStore, create_table
-from wowcard.collector.store_sqlite import SqliteStore
-
-REGION = "eu-west-2"
-ENGINES = ("sqlite", "dynamodb")
 
 
 @pytest.fixture
@@ -62,23 +56,13 @@ def webhook_env(monkeypatch: pytest.MonkeyPatch, receiver: Receiver) -> str:
     return receiver.url
 
 
-@pytest.fixture(params=ENGINES)
-def store(
-    request: pytest.FixtureRequest, tmp_path: Path, alert_definition: survey_model.Definition
-) -> Iterator[Any]:
+@pytest.fixture
+def store(engine: Engine, alert_definition: survey_model.Definition) -> Iterator[Any]:
     """Each engine in turn, with the alert-enabled definition published."""
-    if request.param == "sqlite":
-        sqlite = SqliteStore(tmp_path / "responses.db")
-        sqlite.publish(alert_definition.to_json())
-        yield sqlite
-        sqlite.close()
-        return
-    request.getfixturevalue("aws_credentials")
-    with mock_aws():
-        create_table(boto3.client("dynamodb", region_name=REGION), "wowcard-alerts")
-        dynamo = DynamoStore("wowcard-alerts", region=REGION, clock=lambda: Clock()())
-        dynamo.publish(alert_definition.to_json())
-        yield dynamo
+    opened = engine.open(clock=lambda: Clock()())
+    opened.publish(alert_definition.to_json())
+    yield opened
+    opened.close()
 
 
 @pytest.fixture

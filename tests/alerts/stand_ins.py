@@ -6,7 +6,6 @@ from __future__ import annotations
 import http.server
 import json
 import threading
-import time
 from datetime import datetime
 from typing import Any
 
@@ -29,7 +28,7 @@ class Receiver:
         self.mode = "ok"
         self.released = threading.Event()
         self.arrived = threading.Event()  # a request came in (even one it hangs on)
-        self.lock = threading.Lock()
+        self.lock = threading.Condition()  # notified on every request answered
         self.port = 0
         self.server: http.server.ThreadingHTTPServer | None = None
         self.start()
@@ -54,6 +53,7 @@ class Receiver:
                     else:
                         status = 200
                         receiver.bodies.append(json.loads(body))
+                    receiver.lock.notify_all()
                 self.send_response(status)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
@@ -84,13 +84,9 @@ class Receiver:
             return [body["response"]["id"] for body in self.bodies]
 
     def wait_for(self, count: int, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                if len(self.bodies) >= count:
-                    return True
-            time.sleep(0.02)
-        return False
+        """Whether `count` bodies arrived within `timeout` seconds (returns as soon as they have)."""
+        with self.lock:
+            return self.lock.wait_for(lambda: len(self.bodies) >= count, timeout)
 
 
 class Clock:

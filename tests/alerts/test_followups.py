@@ -10,20 +10,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from alerts.stand_ins import answer
 from click.testing import CliRunner, Result
-from moto import mock_aws
+from store_engines import Engine
 
 from wowcard.__main__ import cli
 from wowcard.collector import answers
 from wowcard.collector import survey as survey_model
-from wowcard.collector.store import open_store
-from wowcard.collector.store_dynamodb import create_table
 
 SURVEY = "harbour"
-REGION = "eu-west-2"
 PERIOD = ["--since", "2025-03-10", "--until", "2025-03-16"]
 
 
@@ -52,28 +48,13 @@ class Shop:
         self.put(rid, at, location, contact="ann@example.com", consent="yes", comment="Please call me")
 
 
-@pytest.fixture(params=["sqlite", "dynamodb"])
-def shop(
-    request: pytest.FixtureRequest, survey_file: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Shop]:
-    survey = survey_model.load(survey_file)
-    if request.param == "sqlite":
-        store = open_store(survey.store, survey.folder)  # the survey's own [store]: no --store needed
-        store.publish(survey.definition().to_json())
-        yield Shop(survey_file, store, [])
-        store.close()
-        return
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-    with mock_aws():
-        create_table(boto3.client("dynamodb", region_name=REGION), "wowcard-followups")
-        store = open_store("dynamodb:wowcard-followups", region=REGION)
-        store.publish(survey.definition().to_json())
-        yield Shop(survey_file, store, ["--store", "dynamodb:wowcard-followups", "--region", REGION])
+@pytest.fixture
+def shop(engine: Engine, survey_file: Path) -> Iterator[Shop]:
+    """The survey's store on each engine (SQLite: its own [store], no --store needed)."""
+    store = engine.open()
+    store.publish(survey_model.load(survey_file).definition().to_json())
+    yield Shop(survey_file, store, engine.options)
+    store.close()
 
 
 def test_done_closes_a_follow_up_with_a_note_and_it_leaves_the_open_list(shop: Shop) -> None:

@@ -9,23 +9,18 @@ import dataclasses
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import boto3
 import pytest
 from alerts.stand_ins import Receiver, answer
-from aws_stand_ins import fake_aws_credentials
-from moto import mock_aws
+from store_engines import Engine
 
 from wowcard.collector import collect, config
 from wowcard.collector.alerts import LiteralWebhook, Sender
-from wowcard.collector.store_dynamodb import create_table
 from wowcard.collector.survey import Definition, Survey
 
 SURVEY = "harbour"
-REGION = "eu-west-2"
 # Now, not a fixed day: DynamoDB's readers hide a story past its retention by the wall clock.
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -38,24 +33,14 @@ def shout_outs(alert_survey: Survey) -> Definition:
     ).definition()
 
 
-@pytest.fixture(params=["sqlite", "dynamodb"])
-def collector(
-    request: pytest.FixtureRequest, shout_outs: Definition, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Any]:
+@pytest.fixture
+def collector(engine: Engine, shout_outs: Definition) -> Iterator[Any]:
     """The collector's own steps (what the route calls) on each store, with the survey's definition."""
     original = config.settings
     try:
-        if request.param == "sqlite":
-            config.configure(store_url=f"sqlite:{tmp_path / 'responses.db'}", clock=lambda: NOW)
-            config.get_store().publish(shout_outs.to_json())
-            yield config.get_store()
-            return
-        fake_aws_credentials(monkeypatch)
-        with mock_aws():
-            create_table(boto3.client("dynamodb", region_name=REGION), "wowcard-shout")
-            config.configure(store_url="dynamodb:wowcard-shout", aws_region=REGION, clock=lambda: NOW)
-            config.get_store().publish(shout_outs.to_json())
-            yield config.get_store()
+        engine.configure(clock=lambda: NOW)
+        config.get_store().publish(shout_outs.to_json())
+        yield config.get_store()
     finally:
         config.close()
         config.settings = original

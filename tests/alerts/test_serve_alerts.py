@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import statistics
 import time
 from pathlib import Path
 from typing import Any
@@ -37,37 +36,40 @@ def test_an_alert_reaches_the_webhook_within_five_seconds_of_the_answer(
     alert_survey: Survey, webhook_env: str, receiver: Receiver
 ) -> None:
     with serving.running(alert_survey, build=False) as server:
+        status, _ = post(server, answer(alert_survey.definition(), id="resp-happy001"))
+        assert status == 201
         status, _ = post(server, answer(alert_survey.definition(), people=1, comment="Cold coffee"))
         answered = time.monotonic()
         assert status == 201
         assert receiver.wait_for(1, timeout=5.0)
         delay = time.monotonic() - answered
-        status, _ = post(server, answer(alert_survey.definition(), id="resp-happy001"))
-        time.sleep(1.5)  # more than a sweep: a good answer sends nothing
+    # Stopping let the sweep in progress finish: an alert of the good answer, posted first, would have been
+    # sent by now or still be waiting in the outbox.
+    outbox = SqliteStore(alert_survey.folder / ".wowcard" / "responses.db")
+    waiting = outbox.due_alerts(alert_survey.id, time.time() + 86400, 50)
+    outbox.close()
 
     assert delay < 5.0
     assert receiver.ids() == ["resp-0001abcd"]
+    assert waiting == []
     assert "Comment: Cold coffee" in receiver.bodies[0]["text"]
 
 
-def test_the_customers_answer_is_as_fast_while_the_webhook_hangs(
+def test_the_customers_answer_never_waits_for_a_hanging_webhook(
     alert_survey: Survey, webhook_env: str, receiver: Receiver
 ) -> None:
     definition = alert_survey.definition()
+    receiver.mode = "hang"
     with serving.running(alert_survey, build=False) as server:
-        before = [post(server, answer(definition, id=f"resp-warm{i:04d}"))[1] for i in range(15)]
-        receiver.mode = "hang"
         assert post(server, answer(definition, id="resp-hang0001", people=1))[0] == 201
         assert receiver.arrived.wait(5.0)  # the sender thread is now stuck in the webhook's request
-        during = []
-        for i in range(15):
-            status, waited = post(server, answer(definition, id=f"resp-busy{i:04d}", process=1))
-            assert status == 201
-            during.append(waited)
+        during = [post(server, answer(definition, id=f"resp-busy{i:04d}", process=1))[0] for i in range(15)]
+        # Had an answer waited for the webhook, it could only have finished after the webhook answered.
+        still_hanging = receiver.paths == []
         receiver.release()
 
-    assert max(during) < 1.0
-    assert statistics.median(during) < statistics.median(before) * 3 + 0.05
+    assert during == [201] * 15
+    assert still_hanging
 
 
 def test_serves_worker_sends_last_weeks_digest_on_monday_at_eight(

@@ -4,7 +4,6 @@ offline spells, overloaded collectors, rejected answers, plain-HTTP pages and mi
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from playwright.sync_api import expect
@@ -14,6 +13,7 @@ pytestmark = pytest.mark.browser
 RANDOM_ID = re.compile(r"^[0-9a-f]{32}$")  # 128 bits from crypto.getRandomValues, in any context
 SAVED = "Your answer is saved on this phone and will be sent automatically"
 LATER = "Your answer is saved on this phone and will be sent shortly"
+QUEUE_EMPTY = "JSON.parse(localStorage.getItem('wowcard.queue') || '[]').length === 0"
 
 
 def queue(page) -> list:
@@ -33,11 +33,19 @@ def answer_everything(page) -> None:
     page.get_by_role("checkbox", name="Yes, you may contact me").check()
 
 
-def wait_for(condition, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
+def posts_started(page) -> list[str]:
+    """The answers the page's documents start to send, as Chromium reports them: a request a document
+    started is reported before the navigation that replaces it, and before the load event of the one that
+    started it on load."""
+    started: list[str] = []
+    page.on("request", lambda r: started.append(r.url) if r.method == "POST" else None)
+    return started
+
+
+def every_timer_fires(page) -> None:
+    """Move the page's fake clock (installed before it loaded) past any resend it could have scheduled (the
+    backoff is 4 to 6 seconds at first), so a resend that was going to happen has been started."""
+    page.clock.run_for(60_000)
 
 
 def test_the_script_sends_every_request_field_as_a_simple_json_request(loopback, phone, definition):
@@ -99,6 +107,8 @@ def test_unknown_sources_and_empty_answers_are_left_out(loopback, phone):
 
 def test_an_answer_given_offline_is_kept_and_sent_once_when_back_online(loopback, phone):
     page = phone
+    started = posts_started(page)
+    page.clock.install()
     page.goto(loopback.url("/harbour/quay/"))
     answer_everything(page)
     page.context.set_offline(True)
@@ -108,12 +118,13 @@ def test_an_answer_given_offline_is_kept_and_sent_once_when_back_online(loopback
     assert page.locator("form").is_hidden()
     assert len(queue(page)) == 1 and loopback.posts == []
 
+    started.clear()  # the attempt that failed offline
     page.context.set_offline(False)
     page.wait_for_url("**/harbour/thanks/en/")
     assert len(loopback.posts) == 1
     assert queue(page) == []
-    page.wait_for_timeout(500)
-    assert len(loopback.posts) == 1
+    every_timer_fires(page)
+    assert len(started) == 1 and len(loopback.posts) == 1
 
 
 def test_a_queued_answer_is_sent_on_the_next_page_load(loopback, browser):
@@ -132,13 +143,15 @@ def test_a_queued_answer_is_sent_on_the_next_page_load(loopback, browser):
 
         context.set_offline(False)
         later = context.new_page()
-        later.goto(loopback.url("/harbour/thanks/"))
-        wait_for(lambda: len(loopback.posts) == 1)
-        wait_for(lambda: queue(later) == [])
+        started = posts_started(later)
+        later.clock.install()
+        with later.expect_response(lambda r: r.request.method == "POST"):
+            later.goto(loopback.url("/harbour/thanks/"))
+        later.wait_for_function(QUEUE_EMPTY)
         assert loopback.json_posts()[0]["id"] == queued["answer"]["id"]
         assert loopback.json_posts()[0]["wow"] == "no"
-        later.wait_for_timeout(300)
-        assert len(loopback.posts) == 1
+        every_timer_fires(later)
+        assert len(started) == 1 and len(loopback.posts) == 1
     finally:
         context.close()
 
@@ -146,11 +159,12 @@ def test_a_queued_answer_is_sent_on_the_next_page_load(loopback, browser):
 def test_an_overloaded_collector_gets_the_answer_again_and_stores_it_once(loopback, phone):
     page = phone
     loopback.replies.append((503, {"error": "busy, try again"}, {"Retry-After": "1"}))
+    page.clock.install()
     page.goto(loopback.url("/harbour/quay/"))
     page.get_by_role("radio", name="Yes").check()
     page.get_by_role("button", name="Send").click()
     page.get_by_role("status").get_by_text(LATER).wait_for()
-    page.wait_for_timeout(1_100)  # Retry-After: 1
+    page.clock.run_for(1_100)  # Retry-After: 1; the backoff timer is still 3 to 5 seconds away
     assert len(queue(page)) == 1
 
     page.evaluate("window.dispatchEvent(new Event('online'))")
@@ -174,22 +188,26 @@ def test_the_backoff_timer_resends_without_any_event(loopback, phone):
 
 def test_an_answer_the_collector_rejects_is_dropped_and_the_error_page_names_the_field(loopback, phone):
     page = phone
+    started = posts_started(page)
     loopback.replies.append(
         (400, {"error": "comment is longer than 1000 characters", "field": "comment"}, {})
     )
+    page.clock.install()
     page.goto(loopback.url("/harbour/quay/"))
     page.get_by_label("Anything else").fill("x")
     page.get_by_role("button", name="Send").click()
     page.wait_for_url("**/harbour/error/en/#comment")
     assert page.locator("#comment").is_visible()
     assert queue(page) == []
-    page.goto(loopback.url("/harbour/quay/"))
-    page.wait_for_timeout(300)
-    assert len(loopback.posts) == 1
+    page.goto(loopback.url("/harbour/quay/"))  # a queued answer would be sent on this load
+    every_timer_fires(page)
+    assert len(started) == 1 and len(loopback.posts) == 1
 
 
 def test_the_same_answer_is_never_sent_twice_at_once(loopback, phone):
     page = phone
+    started = posts_started(page)
+    page.clock.install()
     page.goto(loopback.url("/harbour/quay/"))
     page.evaluate("""() => {
         const form = document.querySelector('form');
@@ -197,8 +215,8 @@ def test_the_same_answer_is_never_sent_twice_at_once(loopback, phone):
         window.dispatchEvent(new Event('online'));
     }""")
     page.wait_for_url("**/harbour/thanks/en/")
-    page.wait_for_timeout(300)
-    assert len(loopback.posts) == 1
+    every_timer_fires(page)
+    assert len(started) == 1 and len(loopback.posts) == 1
 
 
 def test_a_page_on_plain_http_makes_ids_too(loopback, phone):
@@ -278,6 +296,7 @@ def test_after_a_rejection_the_form_is_ready_for_a_corrected_answer(loopback, ph
 
 def test_too_many_requests_waits_at_least_retry_after_before_sending_again(loopback, phone):
     page = phone
+    started = posts_started(page)
     page.clock.install()
     loopback.replies.append((429, {"error": "slow down"}, {"Retry-After": "30"}))
     page.goto(loopback.url("/harbour/quay/"))
@@ -288,11 +307,10 @@ def test_too_many_requests_waits_at_least_retry_after_before_sending_again(loopb
     page.evaluate("window.dispatchEvent(new Event('online'))")  # not even a network change sends it sooner
     page.reload()  # nor a new page load: the wait is kept with the queued answer
     page.clock.run_for(1_000)
-    assert len(loopback.posts) == 1 and len(queue(page)) == 1
+    assert len(started) == 1 and len(queue(page)) == 1
     page.clock.run_for(40_000)
-    wait_for(lambda: len(loopback.stored) == 1)
-    wait_for(lambda: queue(page) == [])
-    assert len(loopback.posts) == 2
+    page.wait_for_function(QUEUE_EMPTY)  # taken off once the collector stored it
+    assert len(loopback.stored) == 1 and len(loopback.posts) == 2
 
 
 def test_a_version_not_published_yet_keeps_the_answer_and_says_so_truthfully(loopback, phone):

@@ -6,28 +6,24 @@ small (≤ ~300 items)."""
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
+from store_engines import CONTRACT_ENGINES, for_test, running
 
 from wowcard.collector import answers
 from wowcard.collector.retry import Retry
 from wowcard.collector.store import Record
-from wowcard.collector.store_dynamodb import DynamoStore, create_table
+from wowcard.collector.store_dynamodb import DynamoStore
 from wowcard.collector.store_sqlite import SqliteStore
 from wowcard.collector.survey import Definition
 
-REGION = "eu-west-2"
 # DynamoDB readers hide personal items past their TTL; the tests' answers are from 2024, so the stores'
 # wall clock is pinned there (test_store_contract moves it on purpose).
 NOW = datetime(2024, 6, 1, tzinfo=UTC).timestamp()
-ENGINES = ("sqlite", "dynamodb-moto", "dynamodb-moto-server")
 
 
 class FakeTime:
@@ -59,38 +55,27 @@ def fast_retry(fake_time: FakeTime) -> Retry:
 
 
 @pytest.fixture
-def sqlite_store(tmp_path: Path) -> Iterator[SqliteStore]:
-    store = SqliteStore(tmp_path / "data" / "responses.db", page_size=7)
-    yield store
-    store.close()
+def sqlite_store(survey_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SqliteStore]:
+    with running("sqlite", survey_dir, monkeypatch) as engine:
+        store = engine.open(page_size=7)
+        yield store
+        store.close()
 
 
 @pytest.fixture
-def dynamodb_store(aws_credentials: None) -> Iterator[DynamoStore]:
+def dynamodb_store(survey_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DynamoStore]:
     """DynamoDB in moto, in-process."""
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name=REGION)
-        create_table(client, "wowcard-test")
-        yield DynamoStore("wowcard-test", region=REGION, clock=lambda: NOW, page_size=7)
+    with running("dynamodb", survey_dir, monkeypatch) as engine:
+        yield engine.open(clock=lambda: NOW, page_size=7)
 
 
-@pytest.fixture
-def moto_server_store(aws_credentials: None, moto_endpoint: str) -> Iterator[DynamoStore]:
-    """DynamoDB in moto_server, over real HTTP; a fresh table per test, dropped after."""
-    name = f"wowcard-{uuid.uuid4().hex[:12]}"
-    client = boto3.client("dynamodb", region_name=REGION, endpoint_url=moto_endpoint)
-    create_table(client, name)
-    yield DynamoStore(name, region=REGION, endpoint_url=moto_endpoint, clock=lambda: NOW, page_size=7)
-    client.delete_table(TableName=name)
-
-
-@pytest.fixture(params=ENGINES)
-def store(request: pytest.FixtureRequest) -> Any:
+@pytest.fixture(params=CONTRACT_ENGINES)
+def store(request: pytest.FixtureRequest) -> Iterator[Any]:
     """Each engine in turn: a test that takes `store` is part of the one contract suite."""
-    fixture = {"sqlite": "sqlite_store", "dynamodb-moto": "dynamodb_store"}.get(
-        request.param, "moto_server_store"
-    )
-    return request.getfixturevalue(fixture)
+    with for_test(request) as engine:
+        opened = engine.open(clock=lambda: NOW, page_size=7)
+        yield opened
+        opened.close()
 
 
 @pytest.fixture

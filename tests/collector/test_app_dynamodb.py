@@ -6,32 +6,26 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import urlencode
 
-import boto3
 import pytest
+from aws_stand_ins import REGION
 from chalice.test import Client
-from moto import mock_aws
+from store_engines import running
 
 from wowcard.collector import config
 from wowcard.collector.app import app
-from wowcard.collector.store_dynamodb import create_table
 from wowcard.collector.survey import Definition
-
-REGION = "eu-west-2"
-TABLE = "wowcard-app-test"
 
 
 @pytest.fixture
-def lambda_client(aws_credentials: None, definition: Definition) -> Iterator[Client]:
+def lambda_client(
+    definition: Definition, survey_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Client]:
     original = config.settings
-    environ = {
-        "WOWCARD_STORE": f"dynamodb:{TABLE}",
-        "WOWCARD_AWS_REGION": REGION,
-        "WOWCARD_REDIRECT_BASE": "",
-    }
-    with mock_aws():
-        create_table(boto3.client("dynamodb", region_name=REGION), TABLE)
+    with running("dynamodb", survey_dir, monkeypatch) as engine:
+        environ = {"WOWCARD_STORE": engine.url, "WOWCARD_AWS_REGION": REGION, "WOWCARD_REDIRECT_BASE": ""}
         config.close()
         config.settings = config.Settings.from_environ(environ)
         config.configure(clock=lambda: datetime(2025, 3, 14, 12, 0, tzinfo=UTC))

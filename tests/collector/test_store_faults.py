@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_stand_ins import REGION
 from botocore.exceptions import ClientError, ReadTimeoutError
 
 from wowcard.collector.retry import Retry
@@ -20,7 +21,7 @@ from wowcard.collector.store_dynamodb import DynamoStore
 from wowcard.collector.store_sqlite import SqliteStore
 from wowcard.collector.survey import Definition
 
-from .conftest import REGION, FakeTime
+from .conftest import FakeTime
 
 SURVEY = "harbour"
 MakeRecord = Callable[..., Record]

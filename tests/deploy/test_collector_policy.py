@@ -6,21 +6,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import boto3
 import pytest
 from chalice.test import Client
-from moto import mock_aws
+from store_engines import running
 
 from wowcard.aws_templates import COLLECTOR_TABLE_ACTIONS
 from wowcard.collector import config
 from wowcard.collector.app import app
-from wowcard.collector.store_dynamodb import create_table
 from wowcard.collector.survey import Definition
 
-REGION = "eu-west-2"
 TABLE = "wowcard-harbour"
 TRANSACTION_PARTS = {
     "Put": "PutItem",
@@ -51,12 +49,13 @@ class Calls:
 
 
 @pytest.fixture
-def collector(aws_credentials: None, definition: Definition) -> Iterator[tuple[Any, Calls]]:
-    with mock_aws():
-        create_table(boto3.client("dynamodb", region_name=REGION), TABLE)
+def collector(
+    definition: Definition, survey_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Any, Calls]]:
+    with running("dynamodb", survey_dir, monkeypatch, table=TABLE) as engine:
         original = config.settings
         # what the Lambda's environment says (aws_templates.collector_function)
-        config.configure(store_url=f"dynamodb:{TABLE}", redirect_base="", aws_region=REGION)
+        engine.configure(redirect_base="")
         try:
             store = config.get_store()
             store.publish(definition.to_json())  # the owner's deploy does this, with the owner's rights

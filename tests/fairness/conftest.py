@@ -6,25 +6,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import boto3
 import pytest
 from alerts.stand_ins import answer
-from aws_stand_ins import fake_aws_credentials
-from moto import mock_aws
+from store_engines import Engine, running
 
 from wowcard import report
 from wowcard.collector import collect, config, tally
 from wowcard.collector import survey as survey_model
-from wowcard.collector.store_dynamodb import create_table
 
 SURVEY = "harbour"
-REGION = "eu-west-2"
 ALL_DAYS = ("2000-01-01", "2100-12-31")
 SHOP_WIFI = "203.0.113.7"
 IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
@@ -81,42 +78,38 @@ class Collector:
         return report.differences(self.store.tallies(SURVEY, *ALL_DAYS), recounted)
 
 
-def open_collector(
-    engine: str, definition: survey_model.Definition, folder: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Collector]:
+@contextmanager
+def open_collector(engine: Engine, definition: survey_model.Definition) -> Iterator[Collector]:
     original = config.settings
     clock = Clock()
     try:
-        if engine == "sqlite":
-            url = f"sqlite:{folder / 'responses.db'}"
-            config.configure(store_url=url, store_folder=str(folder), clock=clock)
-            config.get_store().publish(definition.to_json())
-            yield Collector(definition, clock, engine)
-            return
-        fake_aws_credentials(monkeypatch)
-        with mock_aws():
-            create_table(boto3.client("dynamodb", region_name=REGION), "wowcard-fair")
-            config.configure(store_url="dynamodb:wowcard-fair", aws_region=REGION, clock=clock)
-            config.get_store().publish(definition.to_json())
-            yield Collector(definition, clock, engine)
+        engine.configure(clock=clock)
+        config.get_store().publish(definition.to_json())
+        yield Collector(definition, clock, engine.name)
     finally:
         config.close()
         config.settings = original
 
 
-@pytest.fixture(params=["sqlite", "dynamodb"])
-def collector(
-    request: pytest.FixtureRequest,
-    definition: survey_model.Definition,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[Collector]:
+@pytest.fixture
+def collector(engine: Engine, definition: survey_model.Definition) -> Iterator[Collector]:
     """The example survey's collector on each engine (the default limit: 2 a day per device and staff)."""
-    yield from open_collector(request.param, definition, tmp_path, monkeypatch)
+    with open_collector(engine, definition) as opened:
+        yield opened
+
+
+@contextmanager
+def sqlite_collector_of(
+    definition: survey_model.Definition, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Collector]:
+    """The collector on a SQLite file in `folder`, for tests of one engine's files or of a survey variant."""
+    with running("sqlite", folder, monkeypatch) as engine, open_collector(engine, definition) as opened:
+        yield opened
 
 
 @pytest.fixture
 def sqlite_collector(
-    definition: survey_model.Definition, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    definition: survey_model.Definition, survey_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Collector]:
-    yield from open_collector("sqlite", definition, tmp_path, monkeypatch)
+    with sqlite_collector_of(definition, survey_dir, monkeypatch) as opened:
+        yield opened

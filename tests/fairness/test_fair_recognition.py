@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from fairness.conftest import IPHONE, SHOP_WIFI, Collector, open_collector
+from fairness.conftest import IPHONE, SHOP_WIFI, Collector, sqlite_collector_of
 
 from wowcard.__main__ import cli
 from wowcard.collector import survey as survey_model
@@ -111,7 +111,7 @@ def test_the_address_limit_is_set_in_survey_toml_for_a_busy_shop(
 ) -> None:
     definition = with_fairness(survey_file, "same_staff_per_address_per_day = 40")
     assert (definition.recognition_limit, definition.address_limit) == (2, 40)
-    for collector in open_collector("sqlite", definition, tmp_path, monkeypatch):
+    with sqlite_collector_of(definition, tmp_path, monkeypatch) as collector:
         for i in range(30):  # the one barista, named by 30 customers on the shop's Wi-Fi
             collector.post(id=f"resp-busy{i:04d}", device=f"phone-{i:04d}-token", staff="tom")
             collector.clock.advance(seconds=20)
@@ -194,7 +194,7 @@ def test_the_limit_is_set_in_survey_toml(
 ) -> None:
     definition = with_fairness(survey_file, "same_staff_per_device_per_day = 5")
     assert definition.recognition_limit == 5
-    for collector in open_collector("sqlite", definition, tmp_path, monkeypatch):
+    with sqlite_collector_of(definition, tmp_path, monkeypatch) as collector:
         for i in range(7):
             collector.post(id=f"resp-five{i:04d}", device=DEVICE)
         assert flagged(collector) == [False] * 5 + [True] * 2
@@ -204,7 +204,7 @@ def test_the_limit_of_the_latest_published_survey_applies_to_pages_built_before_
     survey_file: Path, definition: survey_model.Definition, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     stricter = with_fairness(survey_file, "same_staff_per_device_per_day = 1")
-    for collector in open_collector("sqlite", definition, tmp_path, monkeypatch):
+    with sqlite_collector_of(definition, tmp_path, monkeypatch) as collector:
         collector.store.publish(stricter.to_json())
         for i in range(3):
             collector.post(id=f"resp-old{i:05d}", device=DEVICE)  # the page still posts the old version
@@ -214,7 +214,7 @@ def test_the_limit_of_the_latest_published_survey_applies_to_pages_built_before_
 def test_a_stricter_limit_published_while_collecting_applies_to_the_first_answer_of_the_new_pages(
     survey_file: Path, definition: survey_model.Definition, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for collector in open_collector("sqlite", definition, tmp_path, monkeypatch):
+    with sqlite_collector_of(definition, tmp_path, monkeypatch) as collector:
         assert collector.post(id="resp-before001", device=DEVICE).status == 201  # the cache is warm
         stricter = with_fairness(survey_file, "same_staff_per_device_per_day = 1")
         collector.store.publish(stricter.to_json())  # `wowcard build` while serving
@@ -223,7 +223,8 @@ def test_a_stricter_limit_published_while_collecting_applies_to_the_first_answer
         assert flagged(collector) == [False, True]
 
 
-def test_nothing_that_identifies_a_phone_is_stored(sqlite_collector: Collector, tmp_path: Path) -> None:
+def test_nothing_that_identifies_a_phone_is_stored(sqlite_collector: Collector) -> None:
+    database = Path(sqlite_collector.store.path)
     address, browser = "198.51.100.77", "Mozilla/5.0 (X11; Linux) FairnessProbe/1.0"
     for i in range(3):
         sqlite_collector.post(id=f"resp-priv{i:04d}", device=DEVICE, client=address, user_agent=browser)
@@ -231,21 +232,21 @@ def test_nothing_that_identifies_a_phone_is_stored(sqlite_collector: Collector, 
         sqlite_collector.clock.advance(seconds=30)
     sqlite_collector.store.close()
 
-    stored = b"".join(path.read_bytes() for path in tmp_path.glob("responses.db*"))
+    stored = b"".join(path.read_bytes() for path in database.parent.glob(f"{database.name}*"))
     for secret in (DEVICE, address, browser, "FairnessProbe"):
         assert secret.encode() not in stored
-    with sqlite3.connect(tmp_path / "responses.db") as db:
+    with sqlite3.connect(database) as db:
         keys = [row[0] for row in db.execute("SELECT DISTINCT device FROM recognitions")]
     # the token's key, the key of address + browser (no JavaScript), the network's key
     assert len(keys) == 3 and all(len(key) == 32 for key in keys)
 
 
-def test_counters_of_days_gone_by_are_removed(sqlite_collector: Collector, tmp_path: Path) -> None:
+def test_counters_of_days_gone_by_are_removed(sqlite_collector: Collector) -> None:
     for day in range(5):
         sqlite_collector.post(id=f"resp-day{day:05d}", device=DEVICE)
         sqlite_collector.clock.advance(days=1)
 
-    with sqlite3.connect(tmp_path / "responses.db") as db:
+    with sqlite3.connect(sqlite_collector.store.path) as db:
         days = sorted({row[0] for row in db.execute("SELECT day FROM recognitions")})
     assert days == ["2025-03-16", "2025-03-17", "2025-03-18"]
 

@@ -5,7 +5,6 @@ follows the phone's languages once, never in a loop, while a language picked in 
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -17,11 +16,29 @@ pytestmark = pytest.mark.browser
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
-def settle(page, seconds: float = 0.4) -> None:
-    """Give a page's script time to move on, if it were going to: a redirect loop would show here."""
-    page.wait_for_load_state("load")
-    time.sleep(seconds)
-    page.wait_for_load_state("load")
+# Every navigation a document starts (location.replace included) fires the Navigation API's `navigate` event
+# at once, before the browser has fetched anything: recorded from before the page's own script runs.
+RECORD_NAVIGATIONS = (
+    "window.wowcardNavigations = [];"
+    "navigation.addEventListener('navigate', (e) => window.wowcardNavigations.push(e.destination.url));"
+)
+LOADED = """() => new Promise((done) => {
+  const report = () => done({url: location.href, moving_to: window.wowcardNavigations || []});
+  document.readyState === "complete" ? report() : addEventListener("load", report);
+})"""
+
+
+def watched(page):
+    page.add_init_script(RECORD_NAVIGATIONS)
+    return page
+
+
+def settled_url(page) -> str:
+    """The address the page stays at: once its document has loaded its script has run, and it started no
+    navigation away (a redirect loop would fail here, or destroy the document while we wait for it)."""
+    loaded = page.evaluate(LOADED)
+    assert loaded["moving_to"] == [], f"{loaded['url']} moves on to {loaded['moving_to']}"
+    return loaded["url"]
 
 
 @pytest.mark.parametrize(
@@ -98,16 +115,15 @@ def test_the_switcher_works_without_javascript(served, phone_factory):
 
 
 def test_a_first_visit_follows_the_phones_language_once_and_keeps_the_source(served, phone_factory):
-    page = phone_factory(javascript=True, locale="es-ES")
+    page = watched(phone_factory(javascript=True, locale="es-ES"))
     assert page.evaluate("navigator.languages")[0] == "es-ES"
     page.goto(served.url("/harbour/quay/?src=card"))
     page.wait_for_url("**/harbour/quay/es/?src=card")
-    settle(page)
-    assert page.url.endswith("/harbour/quay/es/?src=card"), "it stays: a page in a language never moves"
+    stays = settled_url(page)
+    assert stays.endswith("/harbour/quay/es/?src=card"), "it stays: a page in a language never moves"
     assert page.evaluate("document.documentElement.lang") == "es"
     page.go_back()
-    settle(page)
-    assert "/harbour/quay/?src=card" not in page.url, "Back does not land on the page that moved on"
+    assert "/harbour/quay/?src=card" not in settled_url(page), "Back does not land on the page that moved on"
 
 
 @pytest.mark.parametrize(
@@ -121,14 +137,14 @@ def test_a_first_visit_follows_the_phones_language_once_and_keeps_the_source(ser
     ],
 )
 def test_the_phones_language_finds_its_page_or_stays_on_the_default(served, phone_factory, locale, landing):
-    page = phone_factory(javascript=True, locale=locale)
+    page = watched(phone_factory(javascript=True, locale=locale))
     page.goto(served.url("/harbour/quay/"))
-    settle(page)
-    assert page.url == served.url(landing)
+    page.wait_for_url(served.url(landing))
+    assert settled_url(page) == served.url(landing)
 
 
 def test_a_language_picked_in_the_switcher_wins_over_the_phones(served, phone_factory):
-    page = phone_factory(javascript=True, locale="es-ES")
+    page = watched(phone_factory(javascript=True, locale="es-ES"))
     page.goto(served.url("/harbour/quay/?src=sign"))
     page.wait_for_url("**/harbour/quay/es/?src=sign")
     page.get_by_role("navigation", name="Idioma").get_by_role("link", name="English").click()
@@ -136,16 +152,13 @@ def test_a_language_picked_in_the_switcher_wins_over_the_phones(served, phone_fa
     assert page.evaluate("localStorage.getItem('wowcard.lang')") == "en"
 
     page.goto(served.url("/harbour/quay/"))  # the next visit, from a card again
-    settle(page)
-    assert page.url == served.url("/harbour/quay/"), "English was picked: the default page stays"
+    assert settled_url(page) == served.url("/harbour/quay/"), "English was picked: the default page stays"
     page.goto(served.url("/harbour/mill/s/li/"))
-    settle(page)
-    assert page.url == served.url("/harbour/mill/s/li/")
+    assert settled_url(page) == served.url("/harbour/mill/s/li/")
 
     page.goto(served.url("/harbour/quay/ar/"))
     page.get_by_role("navigation", name="اللغة").get_by_role("link", name="Deutsch").click()
     page.wait_for_url("**/harbour/quay/de/")
     page.goto(served.url("/harbour/mill/s/li/"))
     page.wait_for_url("**/harbour/mill/de/s/li/")
-    settle(page)
-    assert page.url == served.url("/harbour/mill/de/s/li/")
+    assert settled_url(page) == served.url("/harbour/mill/de/s/li/")

@@ -10,21 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from aws_stand_ins import fake_aws_credentials
 from click.testing import CliRunner, Result
 from conftest import LOGO_SVG, SURVEY_TOML  # the example survey of tests/conftest.py
-from moto import mock_aws
+from store_engines import ENGINES, Engine, running
 
 from wowcard.__main__ import cli
 from wowcard.collector import survey as survey_model
-from wowcard.collector.store import open_store
-from wowcard.collector.store_dynamodb import create_table
 
-ENGINES = ("sqlite", "dynamodb")
-REGION = "eu-west-2"
-TABLE = "wowcard-results"
 KIOSK = """
 [[locations]]
 id = "kiosk"
@@ -68,34 +61,21 @@ class Backend:
 
 
 @contextmanager
-def open_backend(engine: str, survey_file: Path) -> Iterator[Backend]:
+def open_backend(engine: Engine, survey_file: Path) -> Iterator[Backend]:
     """The survey's store on one engine, its definition published as `wowcard deploy` / `serve` would."""
-    shop = survey_model.load(survey_file)
-    definition = shop.definition().to_json()
-    if engine == "sqlite":
-        # The survey's own [store]: sqlite:.wowcard/responses.db beside survey.toml, no --store needed.
-        store = open_store(shop.store, shop.folder)
-        store.publish(definition)
-        try:
-            yield Backend("sqlite", store, survey_file, [])
-        finally:
-            store.close()
-        return
-    with mock_aws():
-        create_table(boto3.client("dynamodb", region_name=REGION), TABLE)
-        store = open_store(f"dynamodb:{TABLE}", region=REGION)
-        store.publish(definition)
-        yield Backend("dynamodb", store, survey_file, ["--store", f"dynamodb:{TABLE}", "--region", REGION])
+    store = engine.open()
+    store.publish(survey_model.load(survey_file).definition().to_json())
+    try:
+        yield Backend(engine.name, store, survey_file, engine.options)
+    finally:
+        store.close()
 
 
-@pytest.fixture(params=ENGINES)
-def backend(
-    request: pytest.FixtureRequest, shop_file: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Backend]:
+@pytest.fixture
+def backend(engine: Engine, shop_file: Path) -> Iterator[Backend]:
     """An empty store of the survey, on each engine in turn. moto mocks do not nest: a test module uses
     either this or `shared_backend`, never both."""
-    fake_aws_credentials(monkeypatch)
-    with open_backend(request.param, shop_file) as opened:
+    with open_backend(engine, shop_file) as opened:
         yield opened
 
 
@@ -107,7 +87,6 @@ def shared_backend(
     folder = tmp_path_factory.mktemp("harbour")
     (folder / "survey.toml").write_text(SURVEY_TOML + KIOSK, encoding="utf-8")
     (folder / "logo.svg").write_text(LOGO_SVG, encoding="utf-8")
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        fake_aws_credentials(monkeypatch)
-        with open_backend(request.param, folder / "survey.toml") as opened:
+    with pytest.MonkeyPatch.context() as monkeypatch, running(request.param, folder, monkeypatch) as engine:
+        with open_backend(engine, folder / "survey.toml") as opened:
             yield opened

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from results.conftest import open_backend
+from store_engines import running
 
 from wowcard.collector.survey import Definition
 
@@ -23,9 +24,12 @@ date,location,wow,staff,what,people,process,product,promises,comment,lang
 
 
 @pytest.fixture
-def sqlite_shop(shop_file):
+def sqlite_shop(shop_file, monkeypatch):
     """The survey's own SQLite store, its definition published: most refusals need only one engine."""
-    with open_backend("sqlite", shop_file) as opened:
+    with (
+        running("sqlite", shop_file.parent, monkeypatch) as engine,
+        open_backend(engine, shop_file) as opened,
+    ):
         yield opened
 
 

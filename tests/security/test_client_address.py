@@ -13,12 +13,12 @@ from urllib.parse import urlencode
 
 import boto3
 import pytest
+from aws_stand_ins import REGION
 from chalice.test import Client
-from moto import mock_aws
+from store_engines import running
 
 from wowcard.collector import answers, config
 from wowcard.collector.app import app
-from wowcard.collector.store_dynamodb import create_table
 from wowcard.collector.survey import Definition
 
 from .conftest import Served
@@ -64,20 +64,14 @@ def test_no_address_or_user_agent_in_any_byte_of_the_sqlite_files(served: Served
 
 
 @pytest.fixture
-def dynamodb_collector(definition: Definition, monkeypatch: pytest.MonkeyPatch) -> Any:
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+def dynamodb_collector(definition: Definition, survey_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     original = config.settings
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="eu-west-2")
-        create_table(client, "wowcard-privacy")
-        config.configure(store_url="dynamodb:wowcard-privacy", aws_region="eu-west-2", aws_endpoint_url=None)
+    with running("dynamodb", survey_dir, monkeypatch, table="wowcard-privacy") as engine:
+        engine.configure()
         try:
             config.get_store().publish(definition.to_json())
             with Client(app) as chalice:
-                yield chalice, client
+                yield chalice, boto3.client("dynamodb", region_name=REGION)
         finally:
             config.close()
             config.settings = original

@@ -61,9 +61,8 @@ def test_beyond_the_connection_cap_a_client_is_answered_503_at_once_and_served_w
         for sock in holders:  # each slot is busy with a request whose headers are still coming
             sock.sendall(b"GET /harbour/quay/ HTTP/1.1\r\nX-Slow: 1\r\n")
         wait_until(lambda: busy(served) == 3)
-        started = time.monotonic()
+        # Answered while all three slots are still held (only the test frees one): it waited for none.
         replies = converse(port, request("GET", "/harbour/quay/"))
-        assert time.monotonic() - started < 1
         assert [(r.status, r.headers["retry-after"], r.headers["connection"]) for r in replies] == [
             (503, "1", "close")
         ]
