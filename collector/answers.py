@@ -242,13 +242,15 @@ def record(
     one; see `double_tap_ids`."""
     answer = validate(submission.fields, definition)
     aliases: tuple[str, ...] = ()
-    aliases_since = None
+    aliases_since = aliases_until = None
     response_id = submission.fields.get("id") or None
     if response_id is None:
         response_id, aliases = double_tap_ids(
             definition.survey, submission.raw, client, user_agent, received_at, secret=secret
         )
-        aliases_since = received_time(received_at - timedelta(seconds=DOUBLE_TAP_WINDOW_SECONDS))
+        window = timedelta(seconds=DOUBLE_TAP_WINDOW_SECONDS)
+        aliases_since = received_time(received_at - window)
+        aliases_until = received_time(received_at + window)
     response = {
         "id": response_id,
         "survey": definition.survey,
@@ -259,7 +261,13 @@ def record(
         **answer,
     }
     increments = tally.increments(response)
-    return Record(response=response, increments=increments, aliases=aliases, aliases_since=aliases_since)
+    return Record(
+        response=response,
+        increments=increments,
+        aliases=aliases,
+        aliases_since=aliases_since,
+        aliases_until=aliases_until,
+    )
 
 
 def received_time(moment: datetime) -> str:
@@ -278,10 +286,12 @@ def double_tap_ids(
 ) -> tuple[str, tuple[str, ...]]:
     """The server-made id of a no-JavaScript post: a hash of survey + body + client address + User-Agent +
     the second it arrived (server clock), and as aliases the ids the same post had in each of the 10 seconds
-    before. `record()` stores the post with them and the time 10 s before it (`Record.aliases_since`): an
-    alias stored at or after that time means the post is a repeat. So a repeat within 10 s (10.000 s
-    included) is stored once, and the same answer sent again later than that is a new one: a sliding window
-    of exactly `DOUBLE_TAP_WINDOW_SECONDS`, measured on the server's receive times. The client address only
+    before and after (two taps racing through a busy server may be stored in either order). `record()` stores
+    the post with them and the times 10 s before and after it (`Record.aliases_since`, `aliases_until`): an
+    alias stored with a receive time between those means the post is a repeat. So a repeat within 10 s
+    (10.000 s included) is stored once, whichever is stored first, and the same answer sent again later than
+    that is a new one: a sliding window of exactly `DOUBLE_TAP_WINDOW_SECONDS`, measured on the server's
+    receive times. The client address only
     ever enters this hash; it is never stored.
 
     The id is stored, and the body can be rebuilt from the stored answer, so an unkeyed hash would let
@@ -298,8 +308,8 @@ def double_tap_ids(
             return "f-" + hashlib.sha256(material).hexdigest()[:32]
         return "f-" + hmac.new(key, material, "sha256").hexdigest()[:32]
 
-    earlier = tuple(make(second - n) for n in range(1, DOUBLE_TAP_WINDOW_SECONDS + 1))
-    return make(second), earlier
+    around = range(-DOUBLE_TAP_WINDOW_SECONDS, DOUBLE_TAP_WINDOW_SECONDS + 1)
+    return make(second), tuple(make(second + n) for n in around if n != 0)
 
 
 def double_tap_key(secret: bytes, survey: str) -> bytes:

@@ -117,9 +117,14 @@ class DynamoResponses(DynamoDefinitions):
                 "Key": item_key(response_pk(survey, alias), RESPONSE_SK),
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
-            if record.aliases_since is not None:  # an alias stored before then is another answer
-                check["ConditionExpression"] = "attribute_not_exists(pk) OR received_at < :since"
-                check["ExpressionAttributeValues"] = {":since": {"S": record.aliases_since}}
+            if record.aliases_since is not None:  # an alias stored outside the window is another answer
+                check["ConditionExpression"] = (
+                    "attribute_not_exists(pk) OR received_at < :since OR received_at > :until"
+                )
+                check["ExpressionAttributeValues"] = {
+                    ":since": {"S": record.aliases_since},
+                    ":until": {"S": record.aliases_until or "~"},
+                }
             writes.append({"ConditionCheck": check})
         writes.extend(self._tally_updates(survey, record.day, record.location, shard, record.increments))
         if record.alert:

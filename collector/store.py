@@ -71,10 +71,12 @@ class Record:
     response: dict[str, Any]
     increments: dict[str, int]
     # Other ids whose presence means this response is already stored (a no-JavaScript double tap: the ids
-    # the same post had in each of the 10 seconds before), when received at or after `aliases_since` (a
-    # `received_at` string; None: whenever). Checked in the same transaction as the put.
+    # the same post had in each of the 10 seconds before and after: under load the later of two taps may be
+    # stored first), when received between `aliases_since` and `aliases_until` (`received_at` strings; None:
+    # whenever). Checked in the same transaction as the put.
     aliases: tuple[str, ...] = ()
     aliases_since: str | None = None
+    aliases_until: str | None = None
     # Fair recognition: the day's keyed hash of the device (fairness.py), or None when the answer recognises
     # no staff member. The store counts it per (day, device, staff) in the same transaction and flags the
     # recognition when `limit` were counted already. The same for the network it came from (`network`,

@@ -448,9 +448,12 @@ def _alias_seen(conn: sqlite3.Connection, record: Record) -> bool:
     if not record.aliases:
         return False
     marks = ", ".join("?" * len(record.aliases))
-    sql = f"SELECT 1 FROM responses WHERE survey = ? AND id IN ({marks}) AND received_at >= ? LIMIT 1"
-    since = record.aliases_since or ""
-    return conn.execute(sql, (record.survey, *record.aliases, since)).fetchone() is not None
+    sql = (
+        f"SELECT 1 FROM responses WHERE survey = ? AND id IN ({marks})"
+        " AND received_at >= ? AND received_at <= ? LIMIT 1"
+    )
+    since, until = record.aliases_since or "", record.aliases_until or "~"
+    return conn.execute(sql, (record.survey, *record.aliases, since, until)).fetchone() is not None
 
 
 def _add(

@@ -139,6 +139,30 @@ def test_a_repeat_more_than_ten_seconds_later_is_a_new_answer(store: Any, defini
     assert counts(store)[("2024-03-29", "mill")]["n"] == 2
 
 
+def test_two_taps_stored_in_the_order_opposite_to_their_arrival_are_one_answer(
+    store: Any, definition: Definition
+):
+    # Under load the later tap can win the race to the store: the earlier one must still be its repeat.
+    store.publish(definition.to_json())
+    tap = form_taps(definition)
+    earlier, later = tap("2024-03-29T10:00:09.999"), tap("2024-03-29T10:00:10.001")
+    assert earlier.id != later.id
+    assert (store.put(later), store.put(earlier)) == (True, False)
+    assert [r["id"] for r in store.responses(SURVEY, "2024-03-29", "2024-03-29")] == [later.id]
+    assert counts(store)[("2024-03-29", "mill")]["n"] == 1
+
+
+def test_the_same_post_more_than_ten_seconds_apart_stored_out_of_order_is_two_answers(
+    store: Any, definition: Definition
+):
+    store.publish(definition.to_json())
+    tap = form_taps(definition)
+    earlier, later = tap("2024-03-29T10:00:09.000000"), tap("2024-03-29T10:00:19.000001")
+    assert later.id in earlier.aliases  # the same post, 10.000001 s apart: another answer in either order
+    assert (store.put(later), store.put(earlier)) == (True, True)
+    assert counts(store)[("2024-03-29", "mill")]["n"] == 2
+
+
 def test_a_record_whose_aliases_were_never_stored_is_stored(store: Any, make_record: MakeRecord):
     # No definition published: readers of the DynamoDB engine then look at every possible shard.
     record = make_record("2024-03-29T10:00:00Z", id="fresh-answer", location="quay")
