@@ -44,7 +44,10 @@ def _visible(ch: str) -> bool:
 def safe_text(value: Any, *, keep_newlines: bool = False) -> str:
     """`value` as text a person can be shown safely. One line unless `keep_newlines` (then line breaks stay
     as `\\n`, at most one blank line in a row, and tabs become spaces)."""
-    text = _ESCAPE.sub(" ", str(value))
+    text = str(value)
+    if text.isprintable():  # the usual case, at C speed: no control, format or separator character to remove
+        return " ".join(text.split())
+    text = _ESCAPE.sub(" ", text)
     if not keep_newlines:
         return " ".join("".join(ch if _visible(ch) else " " for ch in text).split())
     lines = _LINE_BREAKS.split(text)
