@@ -355,12 +355,15 @@ def origin_refusal(presented: str | None) -> Reply | None:
     403 (sent around CloudFront), or 503 when the secrets cannot be read right now (the page retries)."""
     from .origin import SecretUnavailable
 
-    guard = config.get_origin_guard()
     try:
+        guard = config.get_origin_guard()
         if guard is None or guard.allows(presented):
             return None
     except SecretUnavailable as exc:
         log.error("origin secret unavailable (answered 503): %s", exc)
+        return unavailable()
+    except Exception:  # this check runs outside every other handler: never a 500, the page sends again
+        log.exception("origin secret check failed (answered 503)")
         return unavailable()
     return error(403, "this API answers only through the survey's own site", None)
 

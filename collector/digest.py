@@ -50,8 +50,11 @@ def week_monday(week: str) -> date:
     found = WEEK.match(week)
     if not found:
         raise WeekError(f'"{week}" is not an ISO week such as 2025-W10')
+    year = int(found.group(1))
+    if not 1970 <= year <= 9000:  # answers are received from 1970 on; the weeks around must exist too
+        raise WeekError(f'"{week}" is outside the years wowcard keeps (1970 to 9000)')
     try:
-        return date.fromisocalendar(int(found.group(1)), int(found.group(2)), 1)
+        return date.fromisocalendar(year, int(found.group(2)), 1)
     except ValueError:
         raise WeekError(f'"{week}" is not an ISO week of that year') from None
 

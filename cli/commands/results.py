@@ -26,6 +26,8 @@ from ..options import InputError, load_survey, survey_option
 from ..store_select import StoreChoice, opened_store, store_options
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Days a store can hold (received times start in 1970) and a report can still reach weeks around.
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9000, 12, 31)
 
 
 class DateParam(click.ParamType):
@@ -39,9 +41,12 @@ class DateParam(click.ParamType):
         try:
             if not ISO_DATE.match(value):
                 raise ValueError
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             self.fail(f'"{value}" is not a date written YYYY-MM-DD, such as 2025-03-31', param, ctx)
+        if not FIRST_DAY <= day <= LAST_DAY:
+            self.fail(f'"{value}" is outside the days wowcard keeps ({FIRST_DAY} to {LAST_DAY})', param, ctx)
+        return day
 
 
 DATE = DateParam()

@@ -268,6 +268,16 @@ def test_wowcard_digest_refuses_a_week_that_does_not_exist_with_exit_2(survey_st
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("week", ["0001-W01", "9999-W52", "1969-W10"])
+def test_wowcard_digest_refuses_a_week_at_the_ends_of_the_calendar_with_exit_2(
+    survey_store: Path, week: str
+) -> None:
+    result = CliRunner().invoke(cli, ["digest", "-s", str(survey_store), "--week", week, "--dry-run"])
+    assert result.exit_code == 2, result.output
+    assert "--week" in result.output and "outside the years" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_wowcard_digest_says_when_the_webhook_cannot_be_reached(
     survey_store: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

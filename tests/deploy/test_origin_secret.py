@@ -86,6 +86,21 @@ def test_when_the_secrets_cannot_be_read_the_answer_is_503_so_the_page_retries(
     assert response.headers["Retry-After"] == "5"
 
 
+def test_an_unexpected_failure_of_the_check_is_503_never_a_500(
+    api: tuple[Any, Any], definition: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The check runs outside every other handler of the app: whatever breaks in it, the page must retry.
+    def broken() -> None:
+        raise RuntimeError("an SSM answer nobody expected")
+
+    client, _ = api
+    monkeypatch.setattr(config, "get_origin_guard", broken)
+    response = answer(client, definition, **{HEADER: "right-secret-0123456789"})
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert config.get_store().get("harbour", "resp-origin-1") is None
+
+
 # --- rotation, on the Lambda's side (an injected clock) ---------------------------------------------------
 
 

@@ -34,6 +34,15 @@ def test_a_bad_date_is_exit_2_naming_the_option(shop_file, with_store, command, 
     assert "YYYY-MM-DD" in result.stderr
 
 
+@pytest.mark.parametrize("command", ["results", "export", "verify"])
+@pytest.mark.parametrize(("since", "until"), [("0001-01-01", "0001-01-10"), ("9999-12-25", "9999-12-31")])
+def test_days_at_the_ends_of_the_calendar_are_exit_2(shop_file, with_store, command, since, until):
+    result = run(shop_file, command, "--since", since, "--until", until)
+    assert result.exit_code == 2, result.output
+    assert "outside the days wowcard keeps" in result.stderr
+    assert "Traceback" not in result.output
+
+
 def test_a_date_that_does_not_exist_is_exit_2(shop_file, with_store):
     result = run(shop_file, "results", "--since", "2025-02-30")
     assert result.exit_code == 2
