@@ -361,10 +361,6 @@ def parameter_arn(name: str) -> dict[str, str]:
     return sub(f"arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{name}")
 
 
-def webhook_parameter_arn(names: Names) -> dict[str, str]:
-    return parameter_arn(names.webhook_parameter)
-
-
 def read_parameter_statements(sid: str, name: str) -> list[dict[str, Any]]:
     """Reading one SSM SecureString parameter: GetParameter on it, and decrypting only through SSM, only for
     that parameter. SecureString parameters use the account's default key (aws/ssm), whose id differs per

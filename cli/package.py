@@ -142,7 +142,7 @@ def copy_collector(target: Path) -> list[str]:
     for entry in sorted(resources.files("wowcard.collector").iterdir(), key=lambda e: e.name):
         if entry.is_file() and entry.name.endswith(BUNDLED_SUFFIXES) and entry.name not in NOT_IN_LAMBDA:
             data = entry.read_bytes()
-            if entry.name.endswith(".json"):  # the same document without its indentation (the 100 KB budget)
+            if entry.name.endswith(".json"):  # the same document, unindented (bundle budget)
                 data = json.dumps(json.loads(data), separators=(",", ":"), ensure_ascii=False).encode()
             (target / entry.name).write_bytes(data)
             copied.append(entry.name)

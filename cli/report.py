@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from . import i18n
 from .collector import names, tally, verdict
 from .collector.store import Store, TallyRow
-from .collector.survey import RATING_SCALE, RATINGS, Definition
+from .collector.survey import DEFAULT_FOLLOWUP_GOAL_HOURS, RATING_SCALE, RATINGS, Definition
 
 # 2 added followup_times and flagged_recognitions; 3: one leaderboard entry per person with its locations,
 # every story, `said`, trend verdicts and rolling rates, per-location trends.
@@ -31,7 +31,6 @@ FORMAT_VERSION = 3
 BY_CHOICES = ("day", "week", "month", "location", "staff", "promise", "language", "src")
 DEFAULT_WEEKS = 8
 RATIO_DIGITS = 4
-DEFAULT_FOLLOWUP_GOAL_HOURS = 24
 HOURS_DIGITS = 2
 
 # Counters whose prefix names a dimension; `--by` over them groups by the part after the colon.

@@ -55,8 +55,14 @@ def test_the_bundle_holds_only_app_py_the_collector_and_chalices_runtime(package
         assert z.read("app.py").decode() == package.APP_PY
 
 
-def test_the_bundle_is_under_100_kb_zipped(packaged: package.Package) -> None:
-    assert packaged.bundle.stat().st_size < 100 * 1024
+# The budget keeps the Lambda's download and unzip small next to its ~100 ms import. It was 100 KB until this
+# round's features (the digest, chat text, the origin check, texts-only reads) filled it; 120 KB leaves room
+# for a few more and still catches an accidental dependency (boto3 alone would be megabytes).
+BUNDLE_BUDGET = 120 * 1024
+
+
+def test_the_bundle_stays_within_its_budget_zipped(packaged: package.Package) -> None:
+    assert packaged.bundle.stat().st_size < BUNDLE_BUDGET
 
 
 def test_the_bundle_holds_the_api_description_minified_and_unchanged(packaged: package.Package) -> None:
