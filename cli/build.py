@@ -45,6 +45,7 @@ from . import contrast, i18n, logo, render
 from .build_result import BUDGET, BuildError, BuildResult, Page, gzipped_size
 from .collector import answers
 from .collector import survey as survey_model
+from .collector.collect import site_path
 from .handoffs import LANGUAGE_PAGE, PRINTED_PAGE, Handoff, printed_paths
 from .site_files import Writer, progress_bar, read_manifest, remove_stale, write_manifest
 
@@ -202,7 +203,7 @@ class Site:
         self.action = action
         self.env = env
         self.asset_sizes = asset_sizes
-        self.base = _site_path(survey.site_url)
+        self.base = site_path(survey.site_url)
         self.shared: dict[tuple[str, str], Markup] = {}
         env.globals["once"] = jinja2.pass_context(lambda context, name: self._once(context, name))
         self.templates = {
@@ -500,8 +501,3 @@ def _host(url: str | None) -> str:
     return match.group(1) if match else ""
 
 
-def _site_path(site_url: str | None) -> str:
-    if not site_url:
-        return ""
-    match = re.match(r"^https?://[^/]+(/.*)?$", site_url)
-    return (match.group(1) or "").rstrip("/") if match else ""

@@ -11,11 +11,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from botocore.exceptions import ClientError
 
 from .. import package as packaging
+from ..collector.collect import site_path
 from ..collector.survey import Survey
 from .aws import Aws, DeployError, Say
 from .stacks import template_json
@@ -180,7 +180,7 @@ def empty_bucket(s3: Any, bucket: str) -> int:
 
 def site_prefix(site_url: str) -> str:
     """The path part of the site URL: pages of https://example.com/surveys live under surveys/."""
-    return urlsplit(site_url).path.strip("/")
+    return site_path(site_url).lstrip("/")
 
 
 def built_files(result: Any) -> list[str]:
