@@ -57,7 +57,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from . import digest, fairness
+from . import digest, fairness, ssm
 from .chat import safe as _safe
 from .store import RECOGNITION, Alert, Store, StoreError
 from .survey import ALERT_KINDS, RATINGS, WEBHOOK_FROM_ENV, Definition, webhook_url_problem
@@ -387,14 +387,8 @@ class SsmWebhook:
 
         try:
             if self.client is None:
-                import boto3
-                from botocore.config import Config
-
-                config = Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 2})
-                self.client = boto3.client(
-                    "ssm", region_name=self.region, endpoint_url=self.endpoint_url, config=config
-                )
-            found = self.client.get_parameter(Name=self.name, WithDecryption=True)
+                self.client = ssm.client(self.region, self.endpoint_url)
+            value = ssm.read(self.client, self.name).strip()
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "an error")
             raise DeliveryError(
@@ -404,7 +398,6 @@ class SsmWebhook:
             raise DeliveryError(
                 f"the webhook could not be read from SSM parameter {self.name}: {type(exc).__name__}"
             ) from None
-        value = str(found["Parameter"]["Value"]).strip()
         if not value:
             raise DeliveryError(f"the webhook is not set: SSM parameter {self.name} is empty")
         return value

@@ -21,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import ssm
+
 HEADER = "x-wowcard-origin"
 CACHE_SECONDS = 300.0
 REREAD_SECONDS = 30.0
@@ -87,14 +89,8 @@ class SsmSecrets:
 
         try:
             if self.client is None:
-                import boto3
-                from botocore.config import Config
-
-                config = Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 2})
-                self.client = boto3.client(
-                    "ssm", region_name=self.region, endpoint_url=self.endpoint_url, config=config
-                )
-            return str(self.client.get_parameter(Name=self.name, WithDecryption=True)["Parameter"]["Value"])
+                self.client = ssm.client(self.region, self.endpoint_url)
+            return ssm.read(self.client, self.name)
         except (ClientError, BotoCoreError) as exc:
             raise SecretUnavailable(f"SSM parameter {self.name}: {type(exc).__name__}") from None
 
