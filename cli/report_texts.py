@@ -11,8 +11,9 @@ from typing import Any
 
 from . import i18n
 from .collector import tally
+from .collector.store import received_epoch
 from .collector.survey import RATING_SCALE, RATINGS, Definition
-from .report import instant, location_name, staff_name
+from .report import location_name, staff_name
 
 UNNAMED_LABEL = "I didn't catch their name"
 
@@ -50,12 +51,8 @@ def severity(said: Mapping[str, Any]) -> tuple[int, int, float]:
     return (
         0 if said.get("wow") == "no" else 1,
         min(ratings, default=RATING_SCALE[1] + 1),
-        -received_epoch(said),
+        -received_epoch(said["received_at"]),
     )
-
-
-def received_epoch(item: Mapping[str, Any]) -> float:
-    return instant(item["received_at"]).timestamp()
 
 
 def attach_texts(
@@ -102,7 +99,7 @@ def attach_texts(
     ]
     rank = {e["id"]: i for i, e in enumerate(report["staff"])}
     last = len(rank)
-    stories.sort(key=lambda s: -received_epoch(s))
+    stories.sort(key=lambda s: -received_epoch(s["received_at"]))
     stories.sort(
         key=lambda s: (
             last + 1 if s["staff"] == tally.UNNAMED_STAFF else rank.get(s["staff"], last),
