@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from . import i18n
 from .collector import names, tally, verdict
+from .collector.digest import iso_week
 from .collector.store import Store, TallyRow
 from .collector.survey import DEFAULT_FOLLOWUP_GOAL_HOURS, RATING_SCALE, RATINGS, Definition
 
@@ -61,11 +62,6 @@ def today_in(time_zone: str, now: datetime | None = None) -> date:
 def week_start(day: date) -> date:
     """The Monday of the ISO week holding `day`."""
     return day - timedelta(days=day.weekday())
-
-
-def iso_week(day: date) -> str:
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
 
 
 def default_period(time_zone: str, now: datetime | None = None, weeks: int = DEFAULT_WEEKS) -> Period:

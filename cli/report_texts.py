@@ -11,8 +11,9 @@ from typing import Any
 
 from . import i18n
 from .collector import tally
+from .collector.digest import severity
 from .collector.store import received_epoch
-from .collector.survey import RATING_SCALE, RATINGS, Definition
+from .collector.survey import RATINGS, Definition
 from .report import location_name, staff_name
 
 UNNAMED_LABEL = "I didn't catch their name"
@@ -42,17 +43,6 @@ def _language(names: dict[str, str], code: str | None) -> str | None:
     if code not in names:
         names[code] = i18n.language_name(code, "en")
     return names[code]
-
-
-def severity(said: Mapping[str, Any]) -> tuple[int, int, float]:
-    """Worst first: a wow "no" before anything else, then the lowest of the three ratings (unrated last),
-    then the newest."""
-    ratings = [said[name] for name in RATINGS if isinstance(said.get(name), int)]
-    return (
-        0 if said.get("wow") == "no" else 1,
-        min(ratings, default=RATING_SCALE[1] + 1),
-        -received_epoch(said["received_at"]),
-    )
 
 
 def attach_texts(

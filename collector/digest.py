@@ -18,15 +18,15 @@ the answers with words) and the open follow-ups. Standard library only: the Lamb
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, overload
 from zoneinfo import ZoneInfo
 
 from . import chat, fairness, tally
-from .store import DIGEST_PREFIX, Store
-from .survey import RATINGS, Definition
+from .store import DIGEST_PREFIX, Store, received_epoch
+from .survey import RATING_SCALE, RATINGS, Definition
 from .verdict import IN_PROGRESS, WORDS, wow_rate_verdict
 
 SEND_WEEKDAY = 0  # Monday
@@ -255,10 +255,22 @@ def _oldest(followups: list[dict[str, Any]], definition: Definition, now: dateti
     }
 
 
+def worst_first(wow: str | None, ratings: Iterable[Any], received_at: str) -> tuple[int, int, float]:
+    """The order an owner reads what customers said in, in the digest and in every report: a wow "no"
+    first, then the lowest of the ratings given (unrated last), then the newest."""
+    given = [r for r in ratings if isinstance(r, int)]
+    return (0 if wow == "no" else 1, min(given, default=RATING_SCALE[1] + 1), -received_epoch(received_at))
+
+
+def severity(response: Mapping[str, Any]) -> tuple[int, int, float]:
+    """`worst_first` of a stored response."""
+    return worst_first(response.get("wow"), (response.get(name) for name in RATINGS), response["received_at"])
+
+
 def _said(responses: list[dict[str, Any]], definition: Definition) -> list[Said]:
-    """Comments and stories of the week, worst first: wow "no" first, then by the lowest rating given."""
+    """Comments and stories of the week, worst first (`severity`); a response's comment before its story."""
     found = []
-    for r in responses:
+    for r in sorted(responses, key=severity):
         followup = ("done" if r.get("done_at") else "open") if r.get("followup") else None
         base = {
             "id": r["id"],
@@ -273,13 +285,7 @@ def _said(responses: list[dict[str, Any]], definition: Definition) -> list[Said]
             found.append(Said(kind="comment", text=r["comment"], **base))
         if r.get("what") and not r.get("flagged"):
             found.append(Said(kind="story", text=r["what"], **base))
-    return sorted(found, key=_badness)
-
-
-def _badness(said: Said) -> tuple[int, int, str, str]:
-    given = [v for v in said.ratings.values() if v is not None]
-    wow = {"no": 0, None: 1, "yes": 2}.get(said.wow, 1)
-    return (wow, min(given) if given else 6, said.day, said.id)
+    return found
 
 
 def _place(definition: Definition, location: str) -> str:
