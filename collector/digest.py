@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, overload
 from zoneinfo import ZoneInfo
 
-from . import chat, fairness, tally
+from . import chat, fairness, names, tally
 from .store import DIGEST_PREFIX, Store, received_epoch
 from .survey import RATING_SCALE, RATINGS, Definition
 from .verdict import IN_PROGRESS, WORDS, wow_rate_verdict
@@ -143,6 +143,8 @@ def compute(store: Store, definition: Definition, week: str, now: datetime) -> D
     sunday = monday + timedelta(days=6)
     previous = monday - timedelta(days=7)
     survey = definition.survey
+    # People and locations that left since the week keep the names they had (as in reports).
+    definition = names.remembered(definition, store.definitions(survey))
     rows = store.tallies(survey, previous.isoformat(), sunday.isoformat())
     this = tally.sum_counts(r.counts for r in rows if r.day >= monday.isoformat())
     before = tally.sum_counts(r.counts for r in rows if r.day < monday.isoformat())
@@ -209,9 +211,7 @@ def _recognised(
                 if fair > 0:
                     counts[staff] = counts.get(staff, 0) + fair
                     where.setdefault(staff, set()).add(row.location)
-    names = {s.id: s.name for s in definition.staff}
-    places = {loc.id: loc.name for loc in definition.locations}
-    top = sorted(counts, key=lambda s: (-counts[s], names.get(s, s)))[:TOP_RECOGNISED]
+    top = sorted(counts, key=lambda s: (-counts[s], names.staff_name(definition, s)))[:TOP_RECOGNISED]
     found = []
     for staff in top:
         stories = [
@@ -222,9 +222,9 @@ def _recognised(
         found.append(
             Recognised(
                 staff=staff,
-                name=names.get(staff, staff),
+                name=names.staff_name(definition, staff),
                 recognitions=counts[staff],
-                locations=sorted(places.get(loc, loc) for loc in where[staff]),
+                locations=sorted(names.location_name(definition, loc) for loc in where[staff]),
                 story=stories[-1] if stories else None,
             )
         )
@@ -250,7 +250,7 @@ def _oldest(followups: list[dict[str, Any]], definition: Definition, now: dateti
     return {
         "id": oldest["id"],
         "received_at": oldest["received_at"],
-        "location": _place(definition, oldest["location"]),
+        "location": names.location_name(definition, oldest["location"]),
         "days_open": max(0, (now - received).days),
     }
 
@@ -274,7 +274,7 @@ def _said(responses: list[dict[str, Any]], definition: Definition) -> list[Said]
         followup = ("done" if r.get("done_at") else "open") if r.get("followup") else None
         base = {
             "id": r["id"],
-            "location": _place(definition, r["location"]),
+            "location": names.location_name(definition, r["location"]),
             "day": r["day"],
             "lang": r["lang"],
             "wow": r.get("wow"),
@@ -286,10 +286,6 @@ def _said(responses: list[dict[str, Any]], definition: Definition) -> list[Said]
         if r.get("what") and not r.get("flagged"):
             found.append(Said(kind="story", text=r["what"], **base))
     return found
-
-
-def _place(definition: Definition, location: str) -> str:
-    return next((loc.name for loc in definition.locations if loc.id == location), location)
 
 
 # --- the message -----------------------------------------------------------------------------------------

@@ -111,6 +111,16 @@ def week_of_answers(store: Any, make_record: Any) -> Any:
     return store
 
 
+def test_the_digest_names_someone_who_left_since_by_the_name_they_had(
+    week_of_answers: Any, alert_definition: Definition
+) -> None:
+    week_of_answers.publish(alert_definition.to_json())  # Priya was in the published survey…
+    staff = tuple(s for s in alert_definition.staff if s.id != "priya")
+    after = dataclasses.replace(alert_definition, staff=staff)  # …and has left it by Monday
+    found = digest.compute(week_of_answers, after, WEEK, utc(SENT_AT))
+    assert ("Priya", 1) in [(p.name, p.recognitions) for p in found.recognised]
+
+
 def test_the_digest_names_who_was_recognised_fairly_with_a_story_and_what_customers_said_worst_first(
     week_of_answers: Any, alert_definition: Definition
 ) -> None:
